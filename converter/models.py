@@ -1,0 +1,226 @@
+"""Teams, presets, jobs and their files. One Job model serves both front doors (web, API)
+and both back ends (embedded engine, api2convert)."""
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Team(models.Model):
+    class Engine(models.TextChoices):
+        LOCAL = "local", "Embedded engine"
+        API2CONVERT = "api2convert", "api2convert"
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=120, unique=True)
+    personal = models.BooleanField(default=False)
+    default_engine = models.CharField(max_length=20, choices=Engine, default=Engine.LOCAL)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="teams")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        ADMIN = "admin", "Admin"
+        MEMBER = "member", "Member"
+        VIEWER = "viewer", "Viewer"
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "user"], name="one_membership_per_team")]
+
+    @property
+    def can_convert(self) -> bool:
+        return self.role != self.Role.VIEWER
+
+
+class Preset(models.Model):
+    """A team's saved set of options. Built-in presets live in converter/options.py."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="presets")
+    name = models.CharField(max_length=255)
+    options = models.JSONField(default=dict)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "name"], name="preset_name_per_team")]
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ApiKey(models.Model):
+    """A key for the api2convert-compatible API. Only its prefix and a salted hash are kept."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="api_keys")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    salt = models.CharField(max_length=32)
+    key_hash = models.CharField(max_length=64)
+    # Signs our callbacks (X-Oc-Signature); shown to the user with the key.
+    signing_secret = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    usage_count = models.IntegerField(default=0)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+
+class Api2convertAccount(models.Model):
+    """A team's own api2convert API key, encrypted at rest."""
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="api2convert_account")
+    key_encrypted = models.TextField()
+    key_last4 = models.CharField(max_length=4)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    check_result = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"api2convert key …{self.key_last4} of {self.team}"
+
+
+def _job_token() -> str:
+    return secrets.token_hex(16)
+
+
+class Job(models.Model):
+    """A conversion. Status codes are api2convert's, whatever engine runs the job."""
+
+    class Status(models.TextChoices):
+        INCOMPLETE = "incomplete", "Incomplete"
+        QUEUED = "queued", "Queued"
+        DOWNLOADING = "downloading", "Downloading"
+        PROCESSING = "processing", "Processing"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        CANCELED = "canceled", "Canceled"
+
+    TERMINAL = (Status.COMPLETED, Status.FAILED, Status.CANCELED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="jobs")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
+    engine = models.CharField(max_length=20, choices=Team.Engine, default=Team.Engine.LOCAL)
+    status = models.CharField(max_length=20, choices=Status, default=Status.INCOMPLETE)
+    status_info = models.CharField(max_length=500, blank=True)
+    progress = models.FloatField(default=0)
+    # Validated options without download_password (only its hashes are kept).
+    options = models.JSONField(default=dict)
+    password_hashes = models.JSONField(default=list)
+    # Per-job secret for uploads through the API (api2convert's job token).
+    token = models.CharField(max_length=64, default=_job_token)
+    errors = models.JSONField(default=list)
+    warnings = models.JSONField(default=list)
+    cancel_requested = models.BooleanField(default=False)
+    callback = models.URLField(max_length=1000, blank=True)
+    notify_status = models.BooleanField(default=False)
+    # api2convert jobs: the remote job and its polling state.
+    remote_id = models.CharField(max_length=64, blank=True)
+    remote_token = models.CharField(max_length=128, blank=True)
+    remote_server = models.URLField(blank=True)
+    spent = models.IntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    modified_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["team", "-created_at"], name="job_team_newest")]
+
+    def __str__(self):
+        return f"Job {self.id} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in self.TERMINAL
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password_hashes)
+
+
+def input_upload_to(instance: "JobInput", filename: str) -> str:
+    return f"jobs/{instance.job_id}/input/{instance.id}/{filename}"
+
+
+def output_upload_to(instance: "JobOutput", filename: str) -> str:
+    return f"jobs/{instance.job_id}/output/{instance.id}/{filename}"
+
+
+class JobInput(models.Model):
+    class Type(models.TextChoices):
+        UPLOAD = "upload", "Upload"
+        REMOTE = "remote", "URL"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="inputs")
+    type = models.CharField(max_length=10, choices=Type)
+    source = models.TextField(blank=True, help_text="The URL of a remote input.")
+    filename = models.CharField(max_length=255)
+    file = models.FileField(upload_to=input_upload_to, max_length=500, blank=True)
+    size = models.BigIntegerField(default=0)
+    content_type = models.CharField(max_length=100, blank=True)
+    checksum = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return self.filename
+
+
+class JobOutput(models.Model):
+    class Status(models.TextChoices):
+        ENABLED = "enabled", "Enabled"
+        EXPIRED = "expired", "Expired"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="outputs")
+    status = models.CharField(max_length=10, choices=Status, default=Status.ENABLED)
+    download_name = models.CharField(max_length=255)
+    file = models.FileField(upload_to=output_upload_to, max_length=500, blank=True)
+    # An api2convert output is not copied: its URI is streamed through on download.
+    remote_uri = models.URLField(max_length=1000, blank=True)
+    content_type = models.CharField(max_length=100, default="audio/flac")
+    size = models.BigIntegerField(default=0)
+    checksum = models.CharField(max_length=64, blank=True)
+    duration = models.FloatField(null=True, blank=True)
+    sample_rate = models.IntegerField(null=True, blank=True)
+    bits_per_sample = models.IntegerField(null=True, blank=True)
+    channels = models.IntegerField(null=True, blank=True)
+    report = models.JSONField(default=dict)
+    source_input = models.ForeignKey(JobInput, null=True, blank=True, on_delete=models.SET_NULL)
+    downloads_counter = models.IntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return self.download_name
+
+    @property
+    def is_audio(self) -> bool:
+        return self.content_type.startswith("audio/")

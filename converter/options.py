@@ -1,0 +1,308 @@
+"""The FLAC option schema: every option of the seed, as data.
+
+This module is the only place that knows an option's name, type, range, default and
+dependencies. The web form, the JSON API (`GET /v2/conversions`), the management command
+and the worker all validate through `validate_options`, so a crafted request cannot get
+past a rule that the form enforces.
+
+It imports nothing from Django: the embedded engine may import it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+LANGUAGES_TTS = (
+    "ar-SA bg-BG ca-ES cs-CZ da-DK de-CH de-DE el-GR en-AU en-CA en-GB en-IE en-IN en-US "
+    "es-ES es-MX fi-FI fr-CA fr-CH fr-FR hi-IN hr-HR hu-HU id-ID it-IT ja-JP nb-NO nl-BE "
+    "nl-NL pl-PL pt-BR pt-PT ro-RO ru-RU sv-SE ta-IN tr-TR vi-VN zh-CN zh-HK"
+).split()
+
+FREQUENCIES = (1000, 8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000, 96000)
+BITDEPTHS = (8, 16, 24, 32)
+
+# HH:MM:SS; minutes and seconds 00-59 (the seed's pattern alone would accept 00:99:99).
+_TIME_RE = re.compile(r"^(\d\d):([0-5]\d):([0-5]\d)$")
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    type: str  # "boolean", "integer", "number" or "string", as in api2convert's schema
+    label: str
+    help: str
+    group: str
+    default: Any = None
+    enum: tuple = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    pattern: str | None = None
+    example: str | None = None
+    # Shown and applied only when every (option, value) pair here holds.
+    depends_on: Mapping[str, Any] = field(default_factory=dict)
+    # A secret is never echoed back into a page or an API response.
+    secret: bool = False
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "frequency", "integer", "Sample rate",
+        "Output sample rate in Hz. Empty keeps the input's own rate.",
+        group="audio", enum=FREQUENCIES,
+    ),
+    Option(
+        "audio_bitdepth", "integer", "Bit depth",
+        "Bits per sample of the FLAC stream. Empty keeps the input's own depth.",
+        group="audio", enum=BITDEPTHS,
+    ),
+    Option(
+        "channels", "string", "Channels",
+        "Downmix or upmix to one (mono) or two (stereo) channels. Empty keeps the input's layout.",
+        group="audio", enum=("stereo", "mono"),
+    ),
+    Option(
+        "start", "string", "Start",
+        "Keep the audio from this time (HH:MM:SS).",
+        group="trim", pattern=r"^\d\d:\d\d:\d\d$", example="00:02:23",
+    ),
+    Option(
+        "end", "string", "End",
+        "Keep the audio before this time (HH:MM:SS).",
+        group="trim", pattern=r"^\d\d:\d\d:\d\d$", example="00:05:35",
+    ),
+    Option(
+        "normalize", "boolean", "Normalize loudness",
+        "Bring the audio to a target loudness or level.",
+        group="normalize", default=False,
+    ),
+    Option(
+        "normalize_type", "string", "Normalization type",
+        "EBU R128 integrated loudness (broadcast), RMS level, or sample peak.",
+        group="normalize", enum=("ebu", "rms", "peak"), default="ebu",
+        depends_on={"normalize": True},
+    ),
+    Option(
+        "normalize_target_level", "integer", "Target level (dBFS)",
+        "RMS or peak target level in dBFS.",
+        group="normalize", default=-23, minimum=-99, maximum=0,
+        depends_on={"normalize": True, "normalize_type": ("rms", "peak")},
+    ),
+    Option(
+        "normalize_target_level_ebu", "number", "Integrated loudness (LUFS)",
+        "EBU R128 integrated loudness target in LUFS.",
+        group="normalize", default=-23.0, minimum=-70, maximum=-5,
+        depends_on={"normalize": True, "normalize_type": "ebu"},
+    ),
+    Option(
+        "normalize_loudness_range_target_ebu", "number", "Loudness range (LU)",
+        "EBU loudness range target in LU; wider dynamics are compressed to it.",
+        group="normalize", default=7.0, minimum=1, maximum=50,
+        depends_on={"normalize": True, "normalize_type": "ebu"},
+    ),
+    Option(
+        "normalize_true_peak_ebu", "number", "Maximum true peak (dBTP)",
+        "EBU maximum true peak in dBTP.",
+        group="normalize", default=-2.0, minimum=-9, maximum=0,
+        depends_on={"normalize": True, "normalize_type": "ebu"},
+    ),
+    Option(
+        "language_tts", "string", "Speech language",
+        "Voice language when the input is text.",
+        group="speech", enum=tuple(LANGUAGES_TTS), default="en-US",
+    ),
+    Option(
+        "output_filename", "string", "Output file name",
+        "Base name of the result, without extension. Empty keeps the input's name.",
+        group="output", pattern=r"^[\w\W]{0,255}$", example="my_base_filename_without_extension",
+    ),
+    Option(
+        "download_password", "string", "Download password",
+        "Comma-separated list of passwords; any one of them unlocks the download.",
+        group="output", pattern=r"^[ -~]{0,1000}$", example="secret_password", secret=True,
+    ),
+    Option(
+        "allow_multiple_outputs", "boolean", "One link per file",
+        "With several results, give each its own download link instead of one ZIP.",
+        group="output", default=False,
+    ),
+    Option(
+        "allow_multiple_outputs_threshold", "integer", "ZIP above",
+        "If there are more results than this, ZIP them anyway.",
+        group="output", minimum=2, maximum=400,
+        depends_on={"allow_multiple_outputs": True},
+    ),
+    Option(
+        "preset", "string", "Preset",
+        "A named, saved set of options (built in or the team's).",
+        group="preset", pattern=r"^[\w\W]{1,255}$",
+    ),
+)
+
+OPTIONS_BY_NAME: dict[str, Option] = {option.name: option for option in OPTIONS}
+
+GROUPS = (
+    ("preset", "Preset"),
+    ("audio", "Audio"),
+    ("trim", "Trim"),
+    ("normalize", "Loudness"),
+    ("speech", "Text to speech"),
+    ("output", "Output"),
+)
+
+BUILTIN_PRESETS: dict[str, dict[str, Any]] = {
+    "CD quality": {"frequency": 44100, "audio_bitdepth": 16, "channels": "stereo"},
+    "Hi-Res": {"frequency": 96000, "audio_bitdepth": 24},
+    "Podcast voice": {
+        "channels": "mono", "normalize": True, "normalize_type": "ebu",
+        "normalize_target_level_ebu": -16.0, "normalize_true_peak_ebu": -1.0,
+    },
+    "Broadcast EBU R128": {
+        "normalize": True, "normalize_type": "ebu", "normalize_target_level_ebu": -23.0,
+        "normalize_true_peak_ebu": -1.0, "normalize_loudness_range_target_ebu": 20.0,
+    },
+}
+
+
+class OptionsInvalid(ValueError):
+    """Raised with {option name: message}; str() names every bad option."""
+
+    def __init__(self, errors: Mapping[str, str]):
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{name}: {msg}" for name, msg in self.errors.items()))
+
+
+def seconds_from_hms(value: str) -> int:
+    """'01:02:03' -> 3723. The value must already match HH:MM:SS."""
+    hours, minutes, seconds = (int(part) for part in _TIME_RE.match(value).groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _coerce(option: Option, value: Any) -> Any:
+    """Turn a form string or JSON value into the option's type, or raise ValueError."""
+    if option.type == "boolean":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("true", "on", "1", "yes"):
+            return True
+        if text in ("false", "off", "0", "no", ""):
+            return False
+        raise ValueError("Must be true or false.")
+    if option.type == "integer":
+        if isinstance(value, bool):
+            raise ValueError("Must be a whole number.")
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise ValueError("Must be a whole number.")
+            return int(value)
+        try:
+            return int(str(value).strip())
+        except ValueError:
+            raise ValueError("Must be a whole number.") from None
+    if option.type == "number":
+        if isinstance(value, bool):
+            raise ValueError("Must be a number.")
+        try:
+            number = float(str(value).strip()) if not isinstance(value, int | float) else float(value)
+        except ValueError:
+            raise ValueError("Must be a number.") from None
+        if number != number or number in (float("inf"), float("-inf")):
+            raise ValueError("Must be a finite number.")
+        return number
+    if not isinstance(value, str):
+        raise ValueError("Must be text.")
+    return value
+
+
+def _check_one(option: Option, value: Any) -> Any:
+    value = _coerce(option, value)
+    if option.enum and value not in option.enum:
+        choices = ", ".join(str(choice) for choice in option.enum)
+        raise ValueError(f"Must be one of: {choices}.")
+    if option.minimum is not None and value < option.minimum:
+        raise ValueError(f"Must be at least {option.minimum:g}.")
+    if option.maximum is not None and value > option.maximum:
+        raise ValueError(f"Must be at most {option.maximum:g}.")
+    if option.name in ("start", "end"):
+        if not _TIME_RE.match(value):
+            raise ValueError("Use HH:MM:SS, with minutes and seconds from 00 to 59.")
+    elif option.pattern and not re.fullmatch(option.pattern, value):
+        if option.name == "download_password":
+            raise ValueError("Only printable ASCII characters (space to ~), at most 1000.")
+        if option.name == "preset":
+            raise ValueError("Must be 1 to 255 characters.")
+        raise ValueError("At most 255 characters.")
+    return value
+
+
+def applies(option: Option, values: Mapping[str, Any]) -> bool:
+    """Whether a dependent option matters, given the other (clean) values."""
+    for name, wanted in option.depends_on.items():
+        actual = values.get(name, OPTIONS_BY_NAME[name].default)
+        if isinstance(wanted, tuple) and actual not in wanted:
+            return False
+        if not isinstance(wanted, tuple) and actual != wanted:
+            return False
+    return True
+
+
+def validate_options(raw: Mapping[str, Any], *, allow_unknown: bool = False) -> dict[str, Any]:
+    """Validate and coerce a dict of options; return only the ones that apply.
+
+    Empty values mean "not given". Options whose dependencies do not hold (e.g. EBU
+    targets with normalize_type=rms) are dropped, as api2convert ignores them.
+    Raises OptionsInvalid naming every offending option.
+    """
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    for name, value in raw.items():
+        option = OPTIONS_BY_NAME.get(name)
+        if option is None:
+            if not allow_unknown:
+                errors[name] = "Unknown option."
+            continue
+        if _is_empty(value) and option.type != "string":
+            continue
+        if _is_empty(value) and option.name in ("start", "end", "preset"):
+            continue
+        try:
+            clean[name] = _check_one(option, value)
+        except ValueError as exc:
+            errors[name] = str(exc)
+    if "start" in clean and "end" in clean and not errors.keys() & {"start", "end"}:
+        if seconds_from_hms(clean["start"]) >= seconds_from_hms(clean["end"]):
+            errors["end"] = "Must be after the start time."
+    if errors:
+        raise OptionsInvalid(errors)
+    # Fill the defaults of the options that apply (normalize_type etc.), drop the rest.
+    for option in OPTIONS:
+        if option.name not in clean and option.default is not None and option.depends_on:
+            clean[option.name] = option.default
+    return {name: value for name, value in clean.items() if applies(OPTIONS_BY_NAME[name], clean)}
+
+
+def apply_preset(preset_options: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+    """A preset's values, overridden by every option the user gave explicitly."""
+    merged = dict(preset_options)
+    merged.update({name: value for name, value in given.items() if not _is_empty(value)})
+    return merged
+
+
+def changes_audio(options: Mapping[str, Any]) -> bool:
+    """Whether the options alter samples (otherwise decoding the FLAC gives the input back)."""
+    return bool(
+        {"frequency", "audio_bitdepth", "channels", "start", "end"} & options.keys()
+        or options.get("normalize")
+    )
+
+
+def download_passwords(options: Mapping[str, Any]) -> list[str]:
+    """The comma-separated download_password as a list of non-empty passwords."""
+    return [part for part in options.get("download_password", "").split(",") if part]

@@ -1,0 +1,11 @@
+"""Where a job runs. Each provider has run(job); services pick one by the job's engine."""
+
+from converter.models import Team
+
+
+def provider_for(engine: str):
+    if engine == Team.Engine.LOCAL:
+        from converter.providers.local import LocalProvider
+
+        return LocalProvider()
+    raise ValueError(f"No provider for engine {engine!r}")

@@ -1,0 +1,128 @@
+"""Runs a job on the embedded engine inside the Celery worker."""
+
+import hashlib
+import logging
+import shutil
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+from django.utils import timezone
+
+from converter import engine
+from converter.models import Job, JobInput, JobOutput
+from converter.services.jobs import job_finish, job_set
+from converter.url_safety import UrlRefused, download_public_url
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_EVERY = 0.5  # seconds between progress writes / cancel checks: cheap for the database
+
+
+class _MovableFile(File):
+    """A finished file that FileSystemStorage may move into place instead of copying."""
+
+    def temporary_file_path(self) -> str:
+        return self.file.name
+
+
+def _input_error(job_input: JobInput, code: str, message: str) -> dict:
+    return {"source": "input", "id_source": str(job_input.pk), "code": code, "message": message}
+
+
+class LocalProvider:
+    def run(self, job: Job) -> None:
+        workdir = Path(settings.CONVERTER_WORK_DIR) / str(job.pk)
+        # A redelivered task (the worker died mid-job) starts over from a clean slate.
+        shutil.rmtree(workdir, ignore_errors=True)
+        job.outputs.all().delete()
+        try:
+            self._run(job, workdir)
+        except engine.ConversionCanceled:
+            job_finish(job, Job.Status.CANCELED, info="Canceled by a user.")
+        except Exception:
+            logger.exception("job %s crashed", job.pk)
+            job_finish(job, Job.Status.FAILED, errors=[{
+                "source": "conversion", "id_source": str(job.pk), "code": "INTERNAL_ERROR",
+                "message": "The conversion failed unexpectedly. It was logged; please try again.",
+            }])
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _run(self, job: Job, workdir: Path) -> None:
+        in_dir, out_dir = workdir / "in", workdir / "out"
+        in_dir.mkdir(parents=True)
+        out_dir.mkdir()
+        job_set(job, status=Job.Status.DOWNLOADING, started_at=job.started_at or timezone.now(), progress=0)
+        errors: list[dict] = []
+        inputs, sources = [], []
+        for index, job_input in enumerate(job.inputs.all()):
+            path = self._local_copy(job_input, in_dir / str(index))
+            if isinstance(path, dict):
+                errors.append(path)
+                continue
+            inputs.append(engine.EngineInput(path=path, name=job_input.filename))
+            sources.append(job_input)
+
+        job_set(job, status=Job.Status.PROCESSING)
+        produced, failures = (engine.convert(inputs, out_dir, job.options, **self._hooks(job))
+                              if inputs else ([], []))
+        errors += [_input_error(sources[f.input_index], f.code, f.message) for f in failures]
+        for output in produced:
+            self._store(job, output, sources)
+        if produced:
+            job_finish(job, Job.Status.COMPLETED, errors=errors)
+        else:
+            job_finish(job, Job.Status.FAILED, errors=errors,
+                       info=errors[0]["message"] if errors else "Nothing was converted.")
+
+    def _local_copy(self, job_input: JobInput, destination: Path) -> Path | dict:
+        """A local path for the input, or an api2convert-shaped error."""
+        if job_input.type == JobInput.Type.REMOTE:
+            try:
+                download_public_url(job_input.source, destination, max_bytes=settings.MAX_UPLOAD_BYTES)
+            except UrlRefused as exc:
+                return _input_error(job_input, "DOWNLOAD_FAILED", str(exc))
+            except Exception as exc:  # network errors of every kind
+                return _input_error(job_input, "DOWNLOAD_FAILED", f"The URL could not be downloaded: {exc}")
+            return destination
+        try:
+            return Path(job_input.file.path)  # local storage: convert in place, no copy
+        except NotImplementedError:
+            with job_input.file.open("rb") as source, destination.open("wb") as target:
+                shutil.copyfileobj(source, target, 1024 * 1024)
+            return destination
+
+    def _hooks(self, job: Job) -> dict:
+        last = {"write": 0.0, "check": 0.0}
+
+        def on_progress(percent: float) -> None:
+            now = time.monotonic()
+            if now - last["write"] >= PROGRESS_EVERY:
+                last["write"] = now
+                job_set(job, progress=round(percent, 1))
+
+        def should_cancel() -> bool:
+            now = time.monotonic()
+            if now - last["check"] < PROGRESS_EVERY:
+                return False
+            last["check"] = now
+            return Job.objects.filter(pk=job.pk, cancel_requested=True).exists()
+
+        return {"on_progress": on_progress, "should_cancel": should_cancel}
+
+    def _store(self, job: Job, produced, sources: list[JobInput]) -> None:
+        report = produced.report or {}
+        with produced.path.open("rb") as stream:
+            checksum = hashlib.file_digest(stream, "md5").hexdigest()
+        output = JobOutput(
+            job=job, download_name=produced.filename, size=produced.path.stat().st_size, checksum=checksum,
+            content_type="application/zip" if produced.filename.endswith(".zip") else "audio/flac",
+            duration=report.get("duration"), sample_rate=report.get("sample_rate"),
+            bits_per_sample=report.get("bits_per_sample"), channels=report.get("channels"), report=report,
+            source_input=sources[produced.input_index] if produced.input_index is not None else None,
+        )
+        with produced.path.open("rb") as stream:
+            output.file.save(produced.filename, _MovableFile(stream), save=False)
+        output.save()

@@ -1,0 +1,81 @@
+"""Serving outputs: password checks, streaming, Range requests. Shared by the pages and the API."""
+
+import re
+
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils.http import content_disposition_header
+
+from converter.models import Job, JobOutput
+from converter.services.passwords import password_matches
+
+CHUNK = 256 * 1024
+_RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def supplied_password(request: HttpRequest) -> str | None:
+    """The download password(s) a client sent: form field, either header, or the cookie."""
+    return (
+        request.POST.get("password")
+        or request.headers.get("X-Api2convert-Download-Password")
+        or request.headers.get("X-Oc-Download-Password")
+        or request.COOKIES.get("x-oc-download-password")
+    )
+
+
+def password_accepts(job: Job, supplied: str | None) -> bool:
+    return password_matches(job.password_hashes, supplied)
+
+
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | None | bool:
+    """(first, last) for one satisfiable range; None for no/ignored header; False if unsatisfiable."""
+    match = _RANGE_RE.match((header or "").strip())
+    if not match or match.groups() == ("", ""):
+        return None  # absent, malformed or multi-range: serve the whole file
+    first, last = match.groups()
+    if first == "":
+        length = int(last)
+        if length == 0:
+            return False
+        return max(size - length, 0), size - 1
+    first, last = int(first), int(last) if last else size - 1
+    if first >= size or last < first:
+        return False
+    return first, min(last, size - 1)
+
+
+def _file_chunks(fileobj, remaining: int):
+    try:
+        while remaining > 0:
+            chunk = fileobj.read(min(CHUNK, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            yield chunk
+    finally:
+        fileobj.close()
+
+
+def output_response(request: HttpRequest, output: JobOutput, *, as_attachment: bool = True) -> HttpResponse:
+    """Stream a stored output. The caller has checked team scope and the password."""
+    size = output.file.size
+    byte_range = _byte_range(request.headers.get("Range"), size)
+    if byte_range is False:
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    fileobj = output.file.open("rb")
+    first, last = byte_range or (0, size - 1)
+    fileobj.seek(first)
+    response = StreamingHttpResponse(_file_chunks(fileobj, last - first + 1),
+                                     status=206 if byte_range else 200,
+                                     content_type=output.content_type)
+    response["Content-Length"] = str(last - first + 1)
+    response["Accept-Ranges"] = "bytes"
+    if byte_range:
+        response["Content-Range"] = f"bytes {first}-{last}/{size}"
+    response["Content-Disposition"] = content_disposition_header(as_attachment, output.download_name)
+    if first == 0 and request.method == "GET":
+        # A player's follow-up range requests are not new downloads.
+        JobOutput.objects.filter(pk=output.pk).update(downloads_counter=F("downloads_counter") + 1)
+    return response

@@ -1,0 +1,133 @@
+"""Writes on jobs: create, enqueue, run (in the worker), cancel, progress."""
+
+import logging
+import unicodedata
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from converter.models import Job, JobInput, Membership, Team
+from converter.options import OptionsInvalid, download_passwords
+from converter.services.passwords import password_hashes_make
+from converter.services.presets import options_with_preset
+from converter.url_safety import UrlRefused, check_public_url
+
+logger = logging.getLogger(__name__)
+
+
+class JobInvalid(ValueError):
+    """The job cannot be created; str() is a message for the user."""
+
+
+def display_filename(name: str) -> str:
+    """An uploaded file's name as shown to people: no directories, control or bidi characters."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co"))
+    return name.strip()[:255] or "input"
+
+
+def _check_inputs(uploads, urls: list[str]) -> None:
+    if not uploads and not urls:
+        raise JobInvalid("Give at least one file or URL.")
+    if len(uploads) + len(urls) > settings.MAX_UPLOAD_FILES:
+        raise JobInvalid(f"At most {settings.MAX_UPLOAD_FILES} files or URLs per job.")
+    for upload in uploads:
+        if upload.size > settings.MAX_UPLOAD_BYTES:
+            raise JobInvalid(f"“{display_filename(upload.name)}” is larger than the limit of "
+                             f"{settings.MAX_UPLOAD_BYTES // 1024**2} MiB.")
+    for url in urls:
+        try:
+            check_public_url(url)
+        except UrlRefused as exc:
+            raise JobInvalid(f"{url}: {exc}") from None
+
+
+def job_create(*, team: Team, user, options: dict, uploads=(), urls=(), engine: str | None = None,
+               process: bool = True) -> Job:
+    """Validate everything, store the inputs, and queue the job once the transaction commits.
+
+    Raises OptionsInvalid (naming each bad option) or JobInvalid.
+    """
+    membership = Membership.objects.filter(team=team, user=user).first()
+    if membership is None or not membership.can_convert:
+        raise JobInvalid("Your role in this team does not allow converting.")
+    clean = options_with_preset(team, dict(options))
+    passwords = download_passwords(clean)
+    clean.pop("download_password", None)
+    uploads, urls = list(uploads), [url.strip() for url in urls if url.strip()]
+    if process:
+        _check_inputs(uploads, urls)
+    engine = engine or team.default_engine
+    if engine not in Team.Engine.values:
+        raise OptionsInvalid({"engine": "Unknown engine."})
+    with transaction.atomic():
+        job = Job.objects.create(
+            team=team, created_by=user, engine=engine, options=clean,
+            password_hashes=password_hashes_make(passwords),
+        )
+        for upload in uploads:
+            input_add_upload(job, upload)
+        for url in urls:
+            JobInput.objects.create(job=job, type=JobInput.Type.REMOTE, source=url,
+                                    filename=display_filename(url.split("?")[0]) or "download")
+        if process:
+            job_enqueue(job)
+    return job
+
+
+def input_add_upload(job: Job, upload) -> JobInput:
+    """Store one uploaded file (streamed by Django's storage, never read whole)."""
+    job_input = JobInput(job=job, type=JobInput.Type.UPLOAD, filename=display_filename(upload.name),
+                         size=upload.size, content_type=getattr(upload, "content_type", "") or "")
+    job_input.file.save(job_input.filename, upload, save=False)
+    job_input.save()
+    return job_input
+
+
+def job_enqueue(job: Job) -> None:
+    """Mark the job queued and send it to a worker once the surrounding transaction commits."""
+    from converter import tasks  # tasks import services; import here to avoid the cycle
+
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED, modified_at=timezone.now())
+    job.status = Job.Status.QUEUED
+    transaction.on_commit(lambda: tasks.job_run.delay(str(job.pk)))
+
+
+def job_cancel(job: Job) -> None:
+    """Cancel now if no worker has it yet; otherwise ask the worker to stop."""
+    now = timezone.now()
+    Job.objects.filter(pk=job.pk, status__in=[Job.Status.INCOMPLETE, Job.Status.QUEUED]).update(
+        status=Job.Status.CANCELED, cancel_requested=True, finished_at=now, modified_at=now,
+    )
+    Job.objects.filter(pk=job.pk).exclude(status__in=Job.TERMINAL).update(cancel_requested=True, modified_at=now)
+    job.refresh_from_db()
+
+
+def job_run(job_id) -> None:
+    """Run a job on its engine. Called by the Celery task; safe to call twice."""
+    from converter.providers import provider_for
+
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None or job.is_terminal:
+        return
+    provider_for(job.engine).run(job)
+
+
+def job_set(job: Job, **fields) -> None:
+    """Update some fields of a job in one UPDATE, and on the instance."""
+    fields["modified_at"] = timezone.now()
+    Job.objects.filter(pk=job.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(job, name, value)
+
+
+def job_finish(job: Job, status: str, *, errors: list | None = None, info: str = "") -> None:
+    fields = {"status": status, "finished_at": timezone.now(), "status_info": info[:500]}
+    if status == Job.Status.COMPLETED:
+        fields["progress"] = 100.0
+    if errors is not None:
+        fields["errors"] = errors
+    job_set(job, **fields)
+    logger.info("job %s %s", job.pk, status, extra={"job_id": str(job.pk), "team": job.team_id,
+                                                   "engine": job.engine})

@@ -1,0 +1,23 @@
+"""Download passwords: only salted hashes are stored; any listed password unlocks."""
+
+from django.contrib.auth.hashers import PBKDF2PasswordHasher, check_password, make_password
+
+
+class _DownloadPasswordHasher(PBKDF2PasswordHasher):
+    # A download check may test several supplied passwords against several hashes, in the
+    # request; login-strength iterations would make that take seconds. check_password reads
+    # the iteration count from the stored hash, so the standard hasher verifies these.
+    iterations = 60_000
+
+
+def password_hashes_make(passwords: list[str]) -> list[str]:
+    return [make_password(password, hasher=_DownloadPasswordHasher()) for password in passwords]
+
+
+def password_matches(hashes: list[str], supplied: str | None) -> bool:
+    """True when no password is set, or any comma-separated supplied password matches."""
+    if not hashes:
+        return True
+    candidates = [part for part in (supplied or "").split(",") if part][:10]
+    # check_password compares in constant time.
+    return any(check_password(candidate, encoded) for candidate in candidates for encoded in hashes)
