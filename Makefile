@@ -1,4 +1,5 @@
 # Two commands: `make run` starts everything on embedded defaults; `make test` runs the suite.
+SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -6,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test install install-dev migrate static lint browser bench soak clean
+.PHONY: run test test-scaleout install install-dev migrate static lint browser bench clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,8 +44,30 @@ browser:
 lint: install-dev
 	$(VENV)/bin/ruff check .
 
-test: install-dev browser static lint
-	$(VENV)/bin/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+# The suite runs under var/test, apart from a `make run` instance's database and queue.
+TEST_ENV := VAR_DIR=$(CURDIR)/var/test
+PYTEST := $(VENV)/bin/pytest -n 2 --dist loadgroup
+
+test: install-dev browser lint
+	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v0
+	$(TEST_ENV) $(PYTEST) $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory test-scaleout
+
+# The job path again on the scale-out services, when they listen on 127.0.0.1:
+# PostgreSQL + Redis, then PostgreSQL + RabbitMQ.
+SCALEOUT_DB := postgres://postgres@127.0.0.1:5432/test
+up = (exec 3<>/dev/tcp/127.0.0.1/$(1)) 2>/dev/null
+test-scaleout: install-dev
+	@if $(call up,5432) && $(call up,6379); then \
+	  echo "== scale-out: PostgreSQL + Redis"; \
+	  $(TEST_ENV) DATABASE_URL=$(SCALEOUT_DB) CELERY_BROKER_URL=redis://127.0.0.1:6379/15 \
+	    $(PYTEST) -m scaleout; \
+	else echo "PostgreSQL or Redis not reachable on 127.0.0.1: scale-out run skipped"; fi
+	@if $(call up,5432) && $(call up,5672); then \
+	  echo "== scale-out: PostgreSQL + RabbitMQ"; \
+	  $(TEST_ENV) DATABASE_URL=$(SCALEOUT_DB) CELERY_BROKER_URL=amqp://guest:guest@127.0.0.1:5672// \
+	    $(PYTEST) -m scaleout; \
+	else echo "PostgreSQL or RabbitMQ not reachable on 127.0.0.1: scale-out run skipped"; fi
 
 bench: install-dev
 	$(PY) bench/engine.py

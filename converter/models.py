@@ -39,6 +39,9 @@ class Membership(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["team", "user"], name="one_membership_per_team")]
 
+    def __str__(self):
+        return f"{self.user} in {self.team} ({self.role})"
+
     @property
     def can_convert(self) -> bool:
         return self.role != self.Role.VIEWER
@@ -134,6 +137,8 @@ class Job(models.Model):
     cancel_requested = models.BooleanField(default=False)
     callback = models.URLField(max_length=1000, blank=True)
     notify_status = models.BooleanField(default=False)
+    # The absolute /v2 URL an API job was created through: the worker's callbacks link from it.
+    api_base_url = models.URLField(max_length=300, blank=True)
     # api2convert jobs: the remote job and its polling state.
     remote_id = models.CharField(max_length=64, blank=True)
     remote_token = models.CharField(max_length=128, blank=True)

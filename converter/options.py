@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 LANGUAGES_TTS = (
-    "ar-SA bg-BG ca-ES cs-CZ da-DK de-CH de-DE el-GR en-AU en-CA en-GB en-IE en-IN en-US "
-    "es-ES es-MX fi-FI fr-CA fr-CH fr-FR hi-IN hr-HR hu-HU id-ID it-IT ja-JP nb-NO nl-BE "
-    "nl-NL pl-PL pt-BR pt-PT ro-RO ru-RU sv-SE ta-IN tr-TR vi-VN zh-CN zh-HK"
-).split()
+    "ar-SA", "bg-BG", "ca-ES", "cs-CZ", "da-DK", "de-CH", "de-DE", "el-GR", "en-AU", "en-CA",
+    "en-GB", "en-IE", "en-IN", "en-US", "es-ES", "es-MX", "fi-FI", "fr-CA", "fr-CH", "fr-FR",
+    "hi-IN", "hr-HR", "hu-HU", "id-ID", "it-IT", "ja-JP", "nb-NO", "nl-BE", "nl-NL", "pl-PL",
+    "pt-BR", "pt-PT", "ro-RO", "ru-RU", "sv-SE", "ta-IN", "tr-TR", "vi-VN", "zh-CN", "zh-HK",
+)
 
 FREQUENCIES = (1000, 8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000, 96000)
 BITDEPTHS = (8, 16, 24, 32)
@@ -268,17 +269,15 @@ def validate_options(raw: Mapping[str, Any], *, allow_unknown: bool = False) -> 
             if not allow_unknown:
                 errors[name] = "Unknown option."
             continue
-        if _is_empty(value) and option.type != "string":
-            continue
-        if _is_empty(value) and option.name in ("start", "end", "preset"):
-            continue
+        if _is_empty(value):
+            continue  # an empty field means "not given"
         try:
             clean[name] = _check_one(option, value)
         except ValueError as exc:
             errors[name] = str(exc)
-    if "start" in clean and "end" in clean and not errors.keys() & {"start", "end"}:
-        if seconds_from_hms(clean["start"]) >= seconds_from_hms(clean["end"]):
-            errors["end"] = "Must be after the start time."
+    both_times = "start" in clean and "end" in clean
+    if both_times and seconds_from_hms(clean["start"]) >= seconds_from_hms(clean["end"]):
+        errors["end"] = "Must be after the start time."
     if errors:
         raise OptionsInvalid(errors)
     # Fill the defaults of the options that apply (normalize_type etc.), drop the rest.

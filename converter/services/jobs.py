@@ -100,7 +100,8 @@ def job_cancel(job: Job) -> None:
     Job.objects.filter(pk=job.pk, status__in=[Job.Status.INCOMPLETE, Job.Status.QUEUED]).update(
         status=Job.Status.CANCELED, cancel_requested=True, finished_at=now, modified_at=now,
     )
-    Job.objects.filter(pk=job.pk).exclude(status__in=Job.TERMINAL).update(cancel_requested=True, modified_at=now)
+    running = Job.objects.filter(pk=job.pk).exclude(status__in=Job.TERMINAL)
+    running.update(cancel_requested=True, modified_at=now)
     job.refresh_from_db()
 
 
