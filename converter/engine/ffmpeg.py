@@ -69,7 +69,7 @@ def run_ffmpeg(
 
 
 def _follow(process, duration, on_progress, should_cancel, deadline) -> None:
-    os.set_blocking(process.stdout.fileno(), False)
+    fd = process.stdout.fileno()
     buffer = b""
     with selectors.DefaultSelector() as selector:
         selector.register(process.stdout, selectors.EVENT_READ)
@@ -80,7 +80,7 @@ def _follow(process, duration, on_progress, should_cancel, deadline) -> None:
                 raise TimeLimitExceeded()
             if not selector.select(timeout=0.05):
                 continue
-            chunk = process.stdout.read()
+            chunk = os.read(fd, 65536)
             if not chunk:  # EOF: ffmpeg is done
                 return
             buffer += chunk

@@ -1,0 +1,163 @@
+"""What a media file holds, read from `ffmpeg -i FILE` (there is no ffprobe in the wheel)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .ffmpeg import ffmpeg_binary
+
+# Named layouts; "5.1(side)", "7.1" etc. are counted by adding their digits.
+_NAMED_LAYOUTS = {"mono": 1, "stereo": 2, "downmix": 2, "binaural": 2, "quad": 4, "hexagonal": 6,
+                  "octagonal": 8, "cube": 8, "hexadecagonal": 16}
+_LOSSLESS_FLOAT_CODECS = ("pcm_f", "wavpack", "flac", "alac", "tta")
+
+_INPUT_RE = re.compile(r"^Input #0, (?P<format>[^,]+(?:,[^,]+)*?), from ", re.M)
+_DURATION_RE = re.compile(r"^\s+Duration: (?:(\d+):(\d\d):(\d\d(?:\.\d+)?)|N/A)", re.M)
+_STREAM_RE = re.compile(
+    r"^\s+Stream #0:(?P<index>\d+)(?:\[\w+\])?(?:\((?P<lang>\w+)\))?: (?P<kind>\w+): (?P<desc>.*)$"
+)
+_METADATA_RE = re.compile(r"^(?P<indent>\s+)(?P<key>\S[^:]*?)\s*: (?P<value>.*)$")
+
+
+@dataclass
+class AudioStream:
+    index: int  # absolute stream index in the file (for -map 0:N)
+    codec: str
+    sample_rate: int
+    channels: int
+    sample_format: str  # as ffmpeg prints it: s16, s32 (24 bit), fltp, u8 ...
+    bits_per_sample: int | None  # integer PCM depth the decoder delivers; None for float
+    language: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class MediaInfo:
+    format: str
+    duration: float | None
+    audio: list[AudioStream]
+    has_video: bool
+    cover_stream: int | None  # index of an attached picture (cover art), if any
+    tags: dict[str, str]
+
+    @property
+    def natural_bit_depth(self) -> int:
+        """Depth kept when audio_bitdepth is not given: the input's own (first audio stream)."""
+        return natural_bit_depth(self.audio[0])
+
+
+class NotMedia(Exception):
+    """ffmpeg cannot open the file at all; `log` is its explanation."""
+
+    def __init__(self, log: str):
+        self.log = log
+        super().__init__(log.strip().splitlines()[-1] if log.strip() else "unreadable")
+
+
+def natural_bit_depth(stream: AudioStream) -> int:
+    """The FLAC depth that keeps every bit of the decoded stream.
+
+    Integer PCM keeps its depth (8..32). Float PCM (WAV float, etc.) becomes 24 bits, the
+    most a float's mantissa holds. Lossy codecs decode to float too; their noise floor is
+    far above 16-bit quantisation, so they become 16 bits like a CD.
+    """
+    if stream.bits_per_sample:
+        return stream.bits_per_sample
+    return 24 if stream.codec.startswith(_LOSSLESS_FLOAT_CODECS) else 16
+
+
+def probe(path: Path) -> MediaInfo:
+    """Parse ffmpeg's description of `path`. Raises NotMedia if ffmpeg cannot open it."""
+    result = subprocess.run(
+        [ffmpeg_binary(), "-hide_banner", "-nostdin", "-i", str(path)],
+        capture_output=True, timeout=60,
+    )
+    return parse_probe(result.stderr.decode("utf-8", "replace"))
+
+
+def parse_probe(log: str) -> MediaInfo:
+    input_match = _INPUT_RE.search(log)
+    if input_match is None:
+        raise NotMedia(log)
+    duration_match = _DURATION_RE.search(log)
+    duration = None
+    if duration_match and duration_match.group(1) is not None:
+        hours, minutes, seconds = duration_match.groups()
+        duration = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+    info = MediaInfo(format=input_match["format"], duration=duration, audio=[], has_video=False,
+                     cover_stream=None, tags={})
+    # Metadata blocks follow "Input #0" (global) or a stream line (that stream's), one level deeper.
+    tags_target: dict[str, str] | None = None
+    metadata_indent = None
+    for line in log[input_match.start():].splitlines():
+        if line.startswith(("Output #", "Stream mapping:", "At least one output")):
+            break
+        if line.lstrip().startswith("Chapter #"):
+            tags_target, metadata_indent = {}, None  # chapter titles are not the file's tags
+            continue
+        stream_match = _STREAM_RE.match(line)
+        if stream_match:
+            tags_target = _add_stream(info, stream_match)
+            metadata_indent = None
+            continue
+        if line.strip() == "Metadata:":
+            metadata_indent = len(line) - len(line.lstrip()) + 2
+            if tags_target is None:
+                tags_target = info.tags
+            continue
+        meta = _METADATA_RE.match(line)
+        if meta and metadata_indent is not None and len(meta["indent"]) == metadata_indent:
+            if tags_target is not None:
+                tags_target[meta["key"].strip().lower()] = meta["value"].strip()
+        elif line.lstrip().startswith("Duration:"):
+            metadata_indent = None
+            tags_target = None
+    return info
+
+
+def _add_stream(info: MediaInfo, match: re.Match) -> dict[str, str]:
+    """Record one stream line; return the dict its metadata block should fill."""
+    kind, desc = match["kind"], match["desc"]
+    tags: dict[str, str] = {}
+    if kind == "Audio":
+        parts = [part.strip() for part in desc.split(", ")]
+        codec = parts[0].split(" ")[0]
+        rate = next((int(part.split()[0]) for part in parts if re.fullmatch(r"\d+ Hz", part)), 0)
+        rate_at = next((i for i, part in enumerate(parts) if part.endswith(" Hz")), 0)
+        layout = parts[rate_at + 1] if len(parts) > rate_at + 1 else ""
+        sample_format = parts[rate_at + 2] if len(parts) > rate_at + 2 else ""
+        info.audio.append(AudioStream(
+            index=int(match["index"]), codec=codec, sample_rate=rate,
+            channels=_channel_count(layout), sample_format=sample_format,
+            bits_per_sample=_integer_bits(sample_format), language=match["lang"], tags=tags,
+        ))
+    elif kind == "Video":
+        if "(attached pic)" in desc:
+            if info.cover_stream is None:
+                info.cover_stream = int(match["index"])
+        else:
+            info.has_video = True
+    return tags
+
+
+def _channel_count(layout: str) -> int:
+    layout = layout.split("(")[0].strip()
+    if layout in _NAMED_LAYOUTS:
+        return _NAMED_LAYOUTS[layout]
+    if m := re.fullmatch(r"(\d+) channels", layout):
+        return int(m[1])
+    if re.fullmatch(r"\d+(\.\d+)*", layout):
+        return sum(int(part) for part in layout.split("."))
+    return 0
+
+
+def _integer_bits(sample_format: str) -> int | None:
+    if m := re.search(r"\((\d+) bit\)", sample_format):
+        return int(m[1])
+    if m := re.fullmatch(r"[su](8|16|32|64)p?", sample_format):
+        return min(int(m[1]), 32)
+    return None

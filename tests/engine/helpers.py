@@ -1,0 +1,20 @@
+"""Small helpers shared by the engine tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from converter.engine import EngineInput, convert
+from converter.options import validate_options
+
+
+def convert_one(path: Path, out_dir: Path, name: str | None = None, **options):
+    """Convert one file with validated options; return (outputs, failures)."""
+    return convert([EngineInput(path, name or path.name)], out_dir, validate_options(options))
+
+
+def single_output(path: Path, out_dir: Path, **options):
+    outputs, failures = convert_one(path, out_dir, **options)
+    assert failures == []
+    assert len(outputs) == 1
+    return outputs[0]
