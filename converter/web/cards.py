@@ -1,0 +1,105 @@
+"""What a job and its outputs look like on a page: the facts worth showing, formatted once."""
+
+from dataclasses import dataclass, field
+
+from django.http import HttpRequest
+from django.template.defaultfilters import filesizeformat
+
+from converter.models import Job, JobInput, JobOutput
+from converter.web.unlocks import is_unlocked
+
+_CHANNELS = {1: "Mono", 2: "Stereo"}
+
+# Labels for the report keys we know; any other key is shown with its name humanised.
+_REPORT_LABELS = {
+    "duration": "Duration",
+    "sample_rate": "Sample rate",
+    "bits_per_sample": "Bit depth",
+    "channels": "Channels",
+    "size": "Size",
+    "compression_ratio": "Compression ratio",
+    "loudness_before": "Loudness before",
+    "loudness_after": "Loudness after",
+    "md5": "MD5 of the samples",
+}
+
+
+def duration_text(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
+
+
+def _value_text(key: str, value) -> str:
+    if key == "duration":
+        return duration_text(value)
+    if key == "size":
+        return filesizeformat(value)
+    if key == "sample_rate":
+        return f"{value:,} Hz"
+    if key == "channels":
+        return _CHANNELS.get(value, f"{value} channels")
+    if isinstance(value, dict):
+        return ", ".join(f"{name} {_value_text(name, item)}" for name, item in value.items())
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+@dataclass
+class OutputCard:
+    output: JobOutput
+    unlocked: bool
+
+    @property
+    def facts(self) -> list[str]:
+        output = self.output
+        facts = [filesizeformat(output.size), duration_text(output.duration)]
+        if output.sample_rate:
+            facts.append(f"{output.sample_rate / 1000:g} kHz")
+        if output.bits_per_sample:
+            facts.append(f"{output.bits_per_sample}-bit")
+        if output.channels:
+            facts.append(_CHANNELS.get(output.channels, f"{output.channels} channels"))
+        return [fact for fact in facts if fact]
+
+    @property
+    def report(self) -> list[tuple[str, str]]:
+        return [
+            (_REPORT_LABELS.get(key, key.replace("_", " ").capitalize()), _value_text(key, value))
+            for key, value in self.output.report.items()
+            if value not in (None, "", {}, [])
+        ]
+
+
+@dataclass
+class JobCard:
+    job: Job
+    inputs: list[JobInput]
+    outputs: list[OutputCard] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        names = [job_input.filename for job_input in self.inputs]
+        if len(names) > 3:
+            return f"{', '.join(names[:2])} and {len(names) - 2} more"
+        return ", ".join(names) or "Job"
+
+    @property
+    def errors(self) -> list[tuple[str, str]]:
+        """(input file name or "", message) for each error, named after the input it concerns."""
+        names = {str(job_input.pk): job_input.filename for job_input in self.inputs}
+        return [(names.get(str(error.get("id_source")), ""), error.get("message", ""))
+                for error in self.job.errors]
+
+    @property
+    def has_locked_output(self) -> bool:
+        return any(not card.unlocked for card in self.outputs)
+
+
+def job_card(request: HttpRequest, job: Job) -> JobCard:
+    outputs = [OutputCard(output, is_unlocked(request, output)) for output in job.outputs.all()]
+    return JobCard(job, list(job.inputs.all()), outputs)

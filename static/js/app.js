@@ -1,0 +1,116 @@
+// Small behaviours htmx does not cover. No inline handlers: the CSP forbids them.
+(function () {
+  "use strict";
+
+  document.documentElement.classList.add("js");
+
+  // ---- Drop zone: dropped files go into the real <input type=file>, listed by name. ----
+  function listFiles(input) {
+    var zone = input.closest("[data-dropzone]");
+    var list = zone && zone.querySelector("[data-file-list]");
+    if (!list) return;
+    list.replaceChildren();
+    Array.prototype.forEach.call(input.files, function (file) {
+      var item = document.createElement("li");
+      item.textContent = file.name;
+      var size = document.createElement("span");
+      size.className = "muted";
+      size.textContent = " · " + formatSize(file.size);
+      item.appendChild(size);
+      list.appendChild(item);
+    });
+    zone.classList.toggle("has-files", input.files.length > 0);
+  }
+
+  function formatSize(bytes) {
+    var units = ["bytes", "KB", "MB", "GB"];
+    var i = 0;
+    while (bytes >= 1024 && i < units.length - 1) { bytes /= 1024; i++; }
+    return (i ? bytes.toFixed(1) : bytes) + " " + units[i];
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("[data-dropzone] input[type=file]")) listFiles(event.target);
+    // The team switcher submits itself; its button is for browsers without JavaScript.
+    if (event.target.matches("select[data-autosubmit]")) event.target.form.requestSubmit();
+  });
+
+  ["dragenter", "dragover"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var zone = event.target.closest && event.target.closest("[data-dropzone]");
+      if (!zone) return;
+      event.preventDefault();
+      zone.classList.add("dragging");
+    });
+  });
+  document.addEventListener("dragleave", function (event) {
+    var zone = event.target.closest && event.target.closest("[data-dropzone]");
+    if (zone && !zone.contains(event.relatedTarget)) zone.classList.remove("dragging");
+  });
+  document.addEventListener("drop", function (event) {
+    var zone = event.target.closest && event.target.closest("[data-dropzone]");
+    if (!zone) return;
+    event.preventDefault();
+    zone.classList.remove("dragging");
+    var input = zone.querySelector("input[type=file]");
+    // Add to what was already chosen, rather than replace it.
+    var all = new DataTransfer();
+    Array.prototype.forEach.call(input.files, function (file) { all.items.add(file); });
+    Array.prototype.forEach.call(event.dataTransfer.files, function (file) { all.items.add(file); });
+    input.files = all.files;
+    listFiles(input);
+  });
+
+  // ---- Upload progress of the convert form. ----
+  document.addEventListener("htmx:xhr:progress", function (event) {
+    var form = event.target.closest && event.target.closest("form");
+    var progress = form && form.querySelector("[data-upload-progress] progress");
+    if (!progress || !event.detail.lengthComputable) return;
+    var percent = Math.round((event.detail.loaded / event.detail.total) * 100);
+    progress.value = percent;
+    progress.textContent = percent + "%";
+  });
+
+  // ---- After a job is created: the files and links were sent, clear them; keep the options. ----
+  document.body.addEventListener("jobCreated", function () {
+    var form = document.getElementById("convert-form");
+    if (!form) return;
+    var input = form.querySelector("input[type=file]");
+    input.value = "";
+    listFiles(input);
+    form.querySelector("textarea[name=urls]").value = "";
+    var progress = form.querySelector("[data-upload-progress] progress");
+    if (progress) progress.value = 0;
+  });
+
+  // ---- A preserved password input keeps its element, so refresh its invalid state here. ----
+  document.addEventListener("htmx:afterSettle", function () {
+    document.querySelectorAll("input[hx-preserve]").forEach(function (input) {
+      var invalid = !!document.getElementById(input.id + "-error");
+      input.setAttribute("aria-invalid", invalid ? "true" : "false");
+      input.closest(".field").classList.toggle("field-invalid", invalid);
+    });
+  });
+
+  // ---- Announce job status changes once, from one live region (not from each poll). ----
+  var announced = {};
+  function announceChanges(speak) {
+    document.querySelectorAll("[data-announce]").forEach(function (job) {
+      var text = job.getAttribute("data-announce");
+      if (announced[job.id] !== text) {
+        announced[job.id] = text;
+        if (speak) document.getElementById("announcer").textContent = text;
+      }
+    });
+  }
+  announceChanges(false);
+  document.addEventListener("htmx:afterSettle", function () { announceChanges(true); });
+
+  // ---- After a password unlocks a download, refresh the job so that its player appears. ----
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches("form[data-unlock]")) return;
+    var job = form.closest("article.job");
+    if (job) setTimeout(function () { htmx.trigger(job, "unlocked"); }, 1500);
+  });
+})();

@@ -1,0 +1,54 @@
+from django.urls import reverse
+
+from converter.models import Membership
+
+
+def test_signup_creates_a_personal_team_and_logs_in(client, django_user_model):
+    response = client.post(reverse("signup"), {
+        "username": "dora", "password1": "a-long-passphrase-9", "password2": "a-long-passphrase-9",
+    })
+    assert response.status_code == 302
+    assert response.url == reverse("convert")
+    dora = django_user_model.objects.get(username="dora")
+    membership = Membership.objects.get(user=dora)
+    assert membership.team.personal
+    assert membership.role == Membership.Role.OWNER
+    page = client.get(reverse("convert"))
+    assert page.status_code == 200
+    assert page.context["user"] == dora
+
+
+def test_signup_errors_rerender_the_form(client):
+    response = client.post(reverse("signup"), {"username": "x", "password1": "a", "password2": "b"})
+    assert response.status_code == 422
+    assert 'aria-invalid="true"' in response.content.decode()
+
+
+def test_pages_require_login(client):
+    response = client.get(reverse("convert"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_login_and_logout(client, alice, team):
+    response = client.post(reverse("login"), {"username": "alice", "password": "alice-password-123"})
+    assert response.status_code == 302
+    assert client.get(reverse("convert")).status_code == 200
+    client.post(reverse("logout"))
+    assert client.get(reverse("convert")).status_code == 302
+
+
+def test_team_switch(client, bob, charlie, team):
+    # bob has team A; give him a personal team too and switch between them.
+    from converter.services.teams import team_create_personal
+
+    personal = team_create_personal(bob)
+    client.force_login(bob)
+    client.post(reverse("team_switch"), {"team": personal.pk, "next": reverse("history")})
+    assert client.get(reverse("history")).context["active_team"] == personal
+    client.post(reverse("team_switch"), {"team": team.pk})
+    assert client.get(reverse("history")).context["active_team"] == team
+    # Not a member: ignored.
+    other = charlie.memberships.get().team
+    client.post(reverse("team_switch"), {"team": other.pk})
+    assert client.get(reverse("history")).context["active_team"] == team
