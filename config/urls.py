@@ -7,5 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("v2/", include("converter.api.urls")),
+    path("settings/api-keys/", include("converter.api.web_urls")),
     path("", include("converter.web.urls")),
 ]

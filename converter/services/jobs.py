@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from converter.models import Job, JobInput, Membership, Team
 from converter.options import OptionsInvalid, download_passwords
+from converter.services import callbacks
 from converter.services.passwords import password_hashes_make
 from converter.services.presets import options_with_preset
 from converter.url_safety import UrlRefused, check_public_url
@@ -121,6 +122,7 @@ def job_set(job: Job, **fields) -> None:
     Job.objects.filter(pk=job.pk).update(**fields)
     for name, value in fields.items():
         setattr(job, name, value)
+    callbacks.job_updated(job, fields)
 
 
 def job_finish(job: Job, status: str, *, errors: list | None = None, info: str = "") -> None:

@@ -1,0 +1,134 @@
+"""Reading the vendor's Job bodies (POST and PATCH /jobs): lenient where the vendor is
+(booleans as strings, `[]` for an empty object), a 400 naming the field everywhere else."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+
+from converter.api.http import ApiProblem, invalid_field
+from converter.api.serializers import CATEGORY, TARGET
+from converter.options import OPTIONS_BY_NAME, OptionsInvalid, validate_options
+from converter.url_safety import UrlRefused, check_public_url
+
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off", "")
+
+
+@dataclass
+class JobRequest:
+    options: dict[str, Any] = field(default_factory=dict)
+    urls: list[str] = field(default_factory=list)
+    # None: not given (PATCH leaves the job's value alone).
+    process: bool | None = None
+    callback: str | None = None
+    notify_status: bool | None = None
+    passwords: list[str] | None = None
+
+
+def _bool(body: dict, name: str) -> bool | None:
+    value = body.get(name)
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int | str) and str(value).strip().lower() in _TRUE + _FALSE:
+        return str(value).strip().lower() in _TRUE
+    raise invalid_field(name, "Must be true or false.")
+
+
+def _object(value: Any, name: str) -> dict:
+    if value is None or value == []:
+        return {}
+    if not isinstance(value, dict):
+        raise invalid_field(name, "Must be an object.")
+    return value
+
+
+def _list(value: Any, name: str) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise invalid_field(name, "Must be an array.")
+    return value
+
+
+def _options(body: dict) -> dict:
+    conversions = _list(body.get("conversion"), "conversion")
+    if len(conversions) != 1:
+        raise invalid_field("conversion", f"Give exactly one conversion, with target “{TARGET}”.")
+    conversion = conversions[0]
+    if not isinstance(conversion, dict):
+        raise invalid_field("conversion[0]", "Must be an object.")
+    if str(conversion.get("target", "")).lower() != TARGET:
+        raise invalid_field("conversion[0].target", f"Only “{TARGET}” is supported.")
+    if conversion.get("category") not in (None, "", CATEGORY):
+        raise invalid_field("conversion[0].category", f"Only “{CATEGORY}” is supported.")
+    options = _object(conversion.get("options"), "conversion[0].options")
+    try:
+        validate_options(options)  # here for the 400; job_create validates again, with the preset
+    except OptionsInvalid as exc:
+        raise ApiProblem(400, str(exc), errors=exc.errors) from None
+    return dict(options)
+
+
+def _urls(body: dict) -> list[str]:
+    items = _list(body.get("input"), "input")
+    if len(items) > settings.MAX_UPLOAD_FILES:
+        raise invalid_field("input", f"At most {settings.MAX_UPLOAD_FILES} inputs per job.")
+    urls = []
+    for index, item in enumerate(items):
+        name = f"input[{index}]"
+        if not isinstance(item, dict):
+            raise invalid_field(name, "Must be an object.")
+        if item.get("type", "remote") != "remote":
+            raise invalid_field(f"{name}.type", "Only “remote” inputs can be given here; upload files to "
+                                           "{server}/upload-file/{job_id}.")
+        source = item.get("source")
+        if not isinstance(source, str) or not source.strip():
+            raise invalid_field(f"{name}.source", "Give the URL of the file.")
+        try:
+            check_public_url(source)
+        except UrlRefused as exc:
+            raise invalid_field(f"{name}.source", str(exc)) from None
+        urls.append(source.strip())
+    return urls
+
+
+def _callback(body: dict) -> str | None:
+    callback = body.get("callback")
+    if callback is None or callback == "":
+        return callback
+    if not isinstance(callback, str) or len(callback) > 1000:
+        raise invalid_field("callback", "Must be a URL of at most 1000 characters.")
+    try:
+        check_public_url(callback)
+    except UrlRefused as exc:
+        raise invalid_field("callback", str(exc)) from None
+    return callback.strip()
+
+
+def _passwords(body: dict) -> list[str] | None:
+    if body.get("download_passwords") is None:
+        return None
+    passwords = _list(body["download_passwords"], "download_passwords")
+    option = OPTIONS_BY_NAME["download_password"]
+    for password in passwords:
+        # The list travels comma-separated (header, cookie, option), so a comma cannot be in one.
+        if not isinstance(password, str) or not password or "," in password:
+            raise invalid_field("download_passwords", "Each password must be non-empty text without commas.")
+    try:
+        validate_options({option.name: ",".join(passwords)})
+    except OptionsInvalid as exc:
+        raise invalid_field("download_passwords", exc.errors[option.name]) from None
+    return passwords
+
+
+def job_request(body: dict, *, creating: bool) -> JobRequest:
+    """What a POST (creating) or PATCH body asks for. Raises ApiProblem(400) naming the field."""
+    request = JobRequest(process=_bool(body, "process"), callback=_callback(body),
+                         notify_status=_bool(body, "notify_status"), passwords=_passwords(body))
+    if creating:
+        request.options = _options(body)
+        request.urls = _urls(body)
+        if request.passwords:
+            given = [p for p in str(request.options.get("download_password") or "").split(",") if p]
+            request.options["download_password"] = ",".join(given + request.passwords)
+    return request

@@ -1,0 +1,20 @@
+"""GET {base}/dl/output/{output_id}: an output's bytes. Like the vendor's URIs it needs no account
+key (the output id is the capability), but the job's download passwords are enforced."""
+
+from django.http import HttpRequest
+
+from converter.api.http import ApiProblem, endpoint
+from converter.models import JobOutput
+from converter.services.downloads import output_response, password_accepts, supplied_password
+
+
+@endpoint("GET")
+def output_download(request: HttpRequest, output_id):
+    output = JobOutput.objects.select_related("job").filter(pk=output_id).first()
+    if output is None or not output.file:
+        raise ApiProblem(404, "The file does not exist.")
+    if output.status != JobOutput.Status.ENABLED:
+        raise ApiProblem(410, f"The file is {output.status}.")
+    if not password_accepts(output.job, supplied_password(request)):
+        raise ApiProblem(403, "A valid download password is required (X-Api2convert-Download-Password).")
+    return output_response(request, output)

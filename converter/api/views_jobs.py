@@ -1,0 +1,134 @@
+"""/v2/jobs: create, list, read, start (PATCH process), cancel (DELETE), and a job's parts."""
+
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from converter.api.auth import require_api_key
+from converter.api.http import ApiProblem, api_base, endpoint, invalid_field, json_object
+from converter.api.job_requests import JobRequest, job_request
+from converter.api.serializers import history_json, input_json, job_json, output_json
+from converter.models import Job, JobInput, JobOutput
+from converter.options import OptionsInvalid
+from converter.selectors import job_for
+from converter.services.jobs import JobInvalid, job_cancel, job_create, job_enqueue, job_set
+from converter.services.passwords import password_hashes_make
+
+PAGE_SIZE = 50  # as the vendor
+
+
+def _page(request: HttpRequest) -> int:
+    try:
+        page = int(float(request.GET.get("page") or 1))
+    except (ValueError, OverflowError):
+        raise invalid_field("page", "Must be a whole number.") from None
+    return min(max(page, 1), 10**6)
+
+
+def _notification_fields(wanted: JobRequest) -> dict:
+    fields = {"callback": wanted.callback, "notify_status": wanted.notify_status}
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+@endpoint("GET", "POST", authenticate=require_api_key)
+def jobs(request: HttpRequest):
+    return _create(request) if request.method == "POST" else _list(request)
+
+
+def _create(request: HttpRequest) -> JsonResponse:
+    wanted = job_request(json_object(request), creating=True)
+    # Like the vendor, a job without inputs waits (incomplete) for uploads and a PATCH.
+    process = wanted.process is not False and bool(wanted.urls)
+    try:
+        with transaction.atomic():
+            job = job_create(team=request.team, user=request.api_key.user, options=wanted.options,
+                             urls=wanted.urls, process=process)
+            job_set(job, api_key=request.api_key, api_base_url=api_base(request),
+                    **_notification_fields(wanted))
+    except OptionsInvalid as exc:
+        raise ApiProblem(400, str(exc), errors=exc.errors) from None
+    except JobInvalid as exc:
+        raise ApiProblem(400, str(exc)) from None
+    return JsonResponse(job_json(job, api_base(request)), status=201)
+
+
+def _list(request: HttpRequest) -> JsonResponse:
+    rows = Job.objects.filter(team=request.team).prefetch_related(
+        Prefetch("inputs", queryset=JobInput.objects.order_by("created_at")),
+        Prefetch("outputs", queryset=JobOutput.objects.order_by("created_at")),
+    )
+    if request.GET.get("status"):
+        rows = rows.filter(status=request.GET["status"])
+    first = (_page(request) - 1) * PAGE_SIZE
+    base = api_base(request)
+    response = JsonResponse([job_json(job, base) for job in rows[first:first + PAGE_SIZE]], safe=False)
+    response["X-Count"] = str(rows.count())
+    return response
+
+
+@endpoint("GET", "PATCH", "DELETE", authenticate=require_api_key)
+def job_detail(request: HttpRequest, job_id):
+    job = job_for(request.team, job_id)
+    if request.method == "DELETE":
+        if job.status in (Job.Status.COMPLETED, Job.Status.FAILED):
+            raise ApiProblem(409, f"The job has already {job.status}; there is nothing to cancel.")
+        job_cancel(job)
+        return HttpResponse(status=204)
+    if request.method == "PATCH":
+        _patch(job, job_request(json_object(request), creating=False))
+    return JsonResponse(job_json(job, api_base(request)))
+
+
+def _patch(job: Job, wanted: JobRequest) -> None:
+    fields = _notification_fields(wanted)
+    if wanted.passwords is not None:
+        fields["password_hashes"] = password_hashes_make(wanted.passwords)
+    with transaction.atomic():
+        job.refresh_from_db()  # the status read below decides, inside the write transaction
+        if fields:
+            job_set(job, **fields)
+        if not wanted.process or job.status != Job.Status.INCOMPLETE:
+            if wanted.process and job.is_terminal:
+                raise ApiProblem(409, f"The job is {job.status} and cannot be started again.")
+            return
+        if not job.inputs.exists():
+            raise ApiProblem(400, "Add at least one input (upload a file to {server}/upload-file/{id}) "
+                                  "before starting the job.")
+        job_enqueue(job)
+
+
+@endpoint("GET", authenticate=require_api_key)
+def job_inputs(request: HttpRequest, job_id):
+    job = job_for(request.team, job_id)
+    return JsonResponse([input_json(job_input) for job_input in job.inputs.all()], safe=False)
+
+
+@endpoint("GET", authenticate=require_api_key)
+def job_input(request: HttpRequest, job_id, input_id):
+    job = job_for(request.team, job_id)
+    return JsonResponse(input_json(_one(job.inputs, input_id)))
+
+
+@endpoint("GET", authenticate=require_api_key)
+def job_outputs(request: HttpRequest, job_id):
+    job = job_for(request.team, job_id)
+    base = api_base(request)
+    return JsonResponse([output_json(output, base, job) for output in job.outputs.all()], safe=False)
+
+
+@endpoint("GET", authenticate=require_api_key)
+def job_output(request: HttpRequest, job_id, output_id):
+    job = job_for(request.team, job_id)
+    return JsonResponse(output_json(_one(job.outputs, output_id), api_base(request), job))
+
+
+@endpoint("GET", authenticate=require_api_key)
+def job_history(request: HttpRequest, job_id):
+    return JsonResponse(history_json(job_for(request.team, job_id)), safe=False)
+
+
+def _one(related, pk):
+    found = related.filter(pk=pk).first()
+    if found is None:
+        raise ApiProblem(404, "The file does not exist in this job.")
+    return found

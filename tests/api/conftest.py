@@ -1,0 +1,70 @@
+"""Fixtures for the api2convert-compatible API: keys, a JSON client, a tiny WAV."""
+
+import io
+import json
+import math
+import struct
+import wave
+
+import pytest
+
+from converter.services.api_keys import key_issue
+
+CREATE = {"conversion": [{"category": "audio", "target": "flac", "options": {}}], "process": False}
+
+
+def wav_bytes(seconds: float = 0.2, rate: int = 8000) -> bytes:
+    """A mono 16-bit sine: enough for the engine, tiny and made without ffmpeg."""
+    frames = b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * n / rate)))
+                      for n in range(int(seconds * rate)))
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(frames)
+    return buffer.getvalue()
+
+
+class Api:
+    """Django's test client speaking JSON with an API key, as an SDK would."""
+
+    def __init__(self, client, key: str | None, header: str = "X-Api2convert-Api-Key"):
+        self.client, self.headers = client, ({header: key} if key else {})
+
+    def __call__(self, method: str, path: str, body=None, **extra):
+        data = body if isinstance(body, str | bytes) or body is None else json.dumps(body)
+        return getattr(self.client, method.lower())(
+            "/v2" + path, data=data, content_type="application/json", headers={**self.headers, **extra})
+
+    def create(self, body=None, **extra):
+        return self("POST", "/jobs", CREATE if body is None else body, **extra)
+
+    def upload(self, job: dict, content: bytes | None = None, *, headers=None, name="tone.wav"):
+        """POST {server}/upload-file/{id}; the server is absolute, the test client wants the path."""
+        path = job["server"].split("://", 1)[1].split("/", 1)[1]
+        file = io.BytesIO(wav_bytes() if content is None else content)
+        file.name = name
+        headers = {"X-Api2convert-Token": job["token"]} if headers is None else headers
+        return self.client.post(f"/{path}/upload-file/{job['id']}", {"file": file}, headers=headers)
+
+
+@pytest.fixture
+def issued(team, alice):
+    return key_issue(team=team, user=alice, name="Tests")
+
+
+@pytest.fixture
+def api(client, issued):
+    return Api(client, issued.key)
+
+
+@pytest.fixture
+def charlie_api(client, charlie):
+    return Api(client, key_issue(team=charlie.teams.get(), user=charlie, name="Charlie's").key)
+
+
+@pytest.fixture
+def private_urls(settings):
+    """Callbacks and remote inputs on 127.0.0.1 (refused in production)."""
+    settings.ALLOW_PRIVATE_URLS = True
