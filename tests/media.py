@@ -46,3 +46,40 @@ def silence(path: Path, *, seconds: float = 1.0, rate: int = 44100) -> Path:
 def pcm(path: Path, sample_format: str = "s32le", *, stream: int = 0) -> bytes:
     """The decoded samples of one audio stream as raw PCM (s16le, s24le, s32le, s8...)."""
     return ffmpeg("-i", str(path), "-map", f"0:a:{stream}", "-f", sample_format, "-")
+
+
+def sections(path: Path, *, levels_db: tuple[float, ...] = (0.0, -20.0, 0.0), seconds_each: float = 10.0,
+             rate: int = 44100) -> Path:
+    """Pink noise whose level steps through `levels_db`: a wide loudness range (LRA ~ 20 LU)."""
+    parts = "+".join(
+        f"between(t,{i * seconds_each},{(i + 1) * seconds_each})*{10 ** (level / 20):.6f}"
+        for i, level in enumerate(levels_db)
+    )
+    total = seconds_each * len(levels_db)
+    ffmpeg("-filter_complex",
+           f"anoisesrc=c=pink:r={rate}:d={total}:a=0.3:seed=3,volume='{parts}':eval=frame,"
+           "aformat=channel_layouts=stereo", "-c:a", "pcm_s16le", str(path))
+    return path
+
+
+def loudness(path: Path) -> dict[str, float]:
+    """Integrated loudness (LUFS), loudness range (LU), true peak (dBTP), measured by ffmpeg's ebur128,
+    plus RMS and sample peak (dBFS) from astats."""
+    import re
+
+    log = subprocess.run(
+        [ffmpeg_binary(), "-hide_banner", "-nostdin", "-nostats", "-i", str(path), "-af",
+         "ebur128=peak=true:framelog=quiet,astats=measure_perchannel=none:measure_overall=RMS_level+Peak_level",
+         "-f", "null", "-"], capture_output=True, check=True,
+    ).stderr.decode()
+
+    def number(pattern: str) -> float:
+        return float(re.findall(pattern, log, re.S)[-1])
+
+    return {
+        "integrated": number(r"Integrated loudness:\s+I:\s+(-?[\d.]+) LUFS"),
+        "range": number(r"LRA:\s+(-?[\d.]+) LU\n"),
+        "true_peak": number(r"True peak:\s+Peak:\s+(-?[\d.]+|-inf) dBFS"),
+        "rms": number(r"RMS level dB: (-?[\d.]+)"),
+        "sample_peak": number(r"Peak level dB: (-?[\d.]+)"),
+    }

@@ -13,9 +13,12 @@ from converter.options import seconds_from_hms
 from .errors import InputRejected, hms
 from .ffmpeg import run_ffmpeg
 from .flac import RAW_8BIT_ARGS, encode_8bit, ffmpeg_flac_args, streaminfo
+from .loudness import Corrections, Loudness, Targets, measurement_filters, plan_normalization, report_fields
 from .probe import AudioStream, MediaInfo, natural_bit_depth
 
 RANGE_OUT_OF_BOUNDS = "RANGE_OUT_OF_BOUNDS"
+ANALYSIS_SHARE = 0.4  # of one stream's progress, when loudness is measured before encoding
+MAX_ENCODE_PASSES = 3  # dynamic normalisation: the first try plus up to two corrections
 
 
 @dataclass
@@ -41,6 +44,15 @@ class Target:
             start=start,
             end=end,
         )
+
+    def format_filters(self, stream: AudioStream) -> list[str]:
+        """Resampling and channel mixing, as filters so loudness is measured on what gets encoded."""
+        filters = []
+        if self.sample_rate != stream.sample_rate:
+            filters.append(f"aresample={self.sample_rate}:resampler=soxr")
+        if self.channels != stream.channels:
+            filters.append(f"aformat=channel_layouts={'mono' if self.channels == 1 else 'stereo'}")
+        return filters
 
     @property
     def trim_args(self) -> list[str]:
@@ -83,34 +95,80 @@ def encode_stream(
 ) -> dict[str, Any]:
     """Write `destination` (FLAC) from one stream of `source`; return its report."""
     target = Target.for_stream(stream, media, options)
-    expected = _expected_duration(target, media.duration)
-    filters = []
-    if target.sample_rate != stream.sample_rate:
-        filters.append(f"aresample={target.sample_rate}:resampler=soxr")
-    args = [*target.trim_args, "-i", str(source), "-map", f"0:{stream.index}"]
-    if filters:
-        args += ["-af", ",".join(filters)]
-    if target.channels != stream.channels:
-        args += ["-ac", str(target.channels)]
-    run = dict(duration=expected, on_progress=on_progress, should_cancel=should_cancel, deadline=deadline)
+    input_args = [*target.trim_args, "-i", str(source), "-map", f"0:{stream.index}"]
+    chain = target.format_filters(stream)
 
-    if target.bits == 8:
+    def run(args: list[str], progress_from: float, progress_to: float) -> str:
+        progress = _scaled(on_progress, progress_from, progress_to)
+        return run_ffmpeg(args, duration=_expected_duration(target, media.duration), on_progress=progress,
+                          should_cancel=should_cancel, deadline=deadline)
+
+    def encode(filters: list[str], progress_from: float = 0.0) -> str:
+        filter_args = _filter_args(filters, work_dir / f"{destination.stem}.filters")
+        if target.bits != 8:
+            return run([*input_args, *filter_args, *ffmpeg_flac_args(target.bits), "-y", str(destination)],
+                       progress_from, 1.0)
         raw = work_dir / f"{destination.stem}.s8"
-        run_ffmpeg([*args, "-ar", str(target.sample_rate), "-ac", str(target.channels), *RAW_8BIT_ARGS,
-                    "-y", str(raw)], **run)
+        log = run([*input_args, *filter_args, "-ar", str(target.sample_rate), "-ac", str(target.channels),
+                   *RAW_8BIT_ARGS, "-y", str(raw)], progress_from, 1.0)
         if raw.stat().st_size == 0:
-            _reject_empty(target, media)
+            _reject_empty(target)
         encode_8bit(raw, destination, target.sample_rate, target.channels, should_cancel)
         raw.unlink()
-    else:
-        run_ffmpeg([*args, *ffmpeg_flac_args(target.bits), "-y", str(destination)], **run)
+        return log
 
+    loudness: dict[str, Any] = report_fields(None, None)
+    if options.get("normalize"):
+        loudness = _normalize(options, target, chain, input_args, run, encode)
+    else:
+        encode(chain)
     report = streaminfo(destination)
     if report["samples"] == 0:
-        _reject_empty(target, media)
-    report.update(integrated_lufs_before=None, integrated_lufs_after=None,
-                  true_peak_dbtp_before=None, true_peak_dbtp_after=None)
-    return report
+        _reject_empty(target)
+    return report | loudness
+
+
+def _normalize(options, target: Target, chain: list[str], input_args: list[str], run, encode) -> dict:
+    """Measure, then encode with the planned processing; re-encode with corrections if it missed."""
+    measuring = measurement_filters(options["normalize_type"])
+    analysing = measurement_filters(options["normalize_type"], frames=True)
+    before = Loudness.from_log(run([*input_args, "-af", ",".join(chain + analysing), "-f", "null", "-"],
+                                   0.0, ANALYSIS_SHARE))
+    targets = Targets.from_options(options) if options["normalize_type"] == "ebu" else None
+    corrections = Corrections()
+    for _attempt in range(MAX_ENCODE_PASSES):
+        plan = plan_normalization(options, before, target.sample_rate, corrections)
+        after = Loudness.from_log(encode(chain + plan.filters + measuring, ANALYSIS_SHARE))
+        if plan.method == "gain" or targets is None:
+            break
+        range_was_wide = before.range_is_known and before.loudness_range > targets.loudness_range
+        if targets.met_by(after, check_range=range_was_wide):
+            break
+        corrections.learn(targets, after)
+    else:
+        plan.warnings.append(f"Reached {after.integrated} LUFS and {after.true_peak} dBTP after "
+                             f"{MAX_ENCODE_PASSES} passes")
+    return report_fields(before, after) | {
+        "normalization": plan.method, "warnings": plan.warnings,
+        "rms_dbfs_after": after.rms, "sample_peak_dbfs_after": after.sample_peak,
+    }
+
+
+def _filter_args(filters: list[str], script: Path) -> list[str]:
+    """-af, or for a long chain (a riding gain's commands) -/af reading it from a file."""
+    if not filters:
+        return []
+    chain = ",".join(filters)
+    if len(chain) < 8000:
+        return ["-af", chain]
+    script.write_text(chain)
+    return ["-/af", str(script)]
+
+
+def _scaled(callback: Callable[[float], None] | None, start: float, end: float):
+    if callback is None:
+        return None
+    return lambda fraction: callback(start + (end - start) * fraction)
 
 
 def _expected_duration(target: Target, duration: float | None) -> float | None:
@@ -120,7 +178,7 @@ def _expected_duration(target: Target, duration: float | None) -> float | None:
     return max(0.0, end - (target.start or 0))
 
 
-def _reject_empty(target: Target, media: MediaInfo) -> None:
+def _reject_empty(target: Target) -> None:
     if target.start:
         raise InputRejected(RANGE_OUT_OF_BOUNDS, f"The start time {hms(target.start)} is past the end of "
                                                  "the input")
