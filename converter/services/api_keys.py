@@ -66,7 +66,8 @@ def key_authenticate(key: str | None) -> ApiKey | None:
     if api_key is None or not hmac.compare_digest(api_key.key_hash, _hash(api_key.salt, key)):
         return None
     # A key dies with its owner's membership of the team.
-    if not api_key.user.is_active or not Membership.objects.filter(team=api_key.team, user=api_key.user).exists():
+    member = Membership.objects.filter(team=api_key.team, user=api_key.user).exists()
+    if not (member and api_key.user.is_active):
         return None
     ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=timezone.now(), usage_count=F("usage_count") + 1)
     return api_key
