@@ -1,10 +1,10 @@
 """Page fixtures: logged-in clients and jobs made directly as rows (no worker needed)."""
 
 import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
 from django.core.files.base import ContentFile
 
 from converter.models import Job, JobInput, JobOutput
-from converter.services.passwords import password_hashes_make
 
 FLAC_BYTES = b"fLaC" + bytes(range(256)) * 4
 
@@ -13,6 +13,9 @@ FLAC_BYTES = b"fLaC" + bytes(range(256)) * 4
 def _pages(db, settings):
     """Every page test uses the database; none runs a conversion (jobs stay queued)."""
     settings.CELERY_TASK_ALWAYS_EAGER = False
+    # Login-strength hashing takes most of a second per user; these tests are not about it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher",
+                                 "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
 
 
 @pytest.fixture
@@ -21,9 +24,15 @@ def alice_client(client, alice, team):
     return client
 
 
+class _QuickHasher(PBKDF2PasswordHasher):
+    # check_password reads the iteration count from the hash: one iteration keeps tests fast.
+    iterations = 1
+
+
 def make_job(team, user, *, status=Job.Status.PROCESSING, progress=40.0, passwords=(), **fields):
+    hashes = [make_password(password, hasher=_QuickHasher()) for password in passwords]
     job = Job.objects.create(team=team, created_by=user, status=status, progress=progress,
-                             password_hashes=password_hashes_make(list(passwords)), **fields)
+                             password_hashes=hashes, **fields)
     JobInput.objects.create(job=job, type=JobInput.Type.UPLOAD, filename="song.wav", size=1234)
     return job
 

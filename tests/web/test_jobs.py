@@ -1,0 +1,101 @@
+"""Job fragments, the job page, cancelling and history."""
+
+from django.urls import reverse
+
+from converter.models import Job
+from tests.web.conftest import add_output, make_job
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def test_running_job_fragment_polls(alice_client, running_job):
+    html = alice_client.get(reverse("job_status", args=[running_job.pk]), **HTMX).content.decode()
+    assert 'hx-trigger="every 1s"' in html
+    assert f'hx-get="{reverse("job_status", args=[running_job.pk])}"' in html
+    assert '<progress id="job-' in html and 'value="40"' in html
+    assert f'<label for="job-{running_job.pk}-progress">' in html
+    assert "Cancel</button>" in html
+    assert "<audio" not in html
+
+
+def test_completed_job_fragment_stops_polling_and_offers_the_result(alice_client, completed_job):
+    html = alice_client.get(reverse("job_status", args=[completed_job.pk]), **HTMX).content.decode()
+    output = completed_job.outputs.get()
+    assert "hx-trigger" not in html
+    assert "<progress" not in html
+    assert f'<audio controls preload="none" src="{reverse("output_play", args=[output.pk])}"' in html
+    assert f'href="{reverse("output_download", args=[output.pk])}"' in html
+    for fact in ("song.flac", "2:05", "44.1 kHz", "16-bit", "Stereo"):
+        assert fact in html
+    # The report, compactly.
+    assert "Compression ratio" in html and "0.58" in html
+    assert "Loudness after" in html and "I -23" in html
+
+
+def test_failed_inputs_show_their_message(alice_client, team, alice):
+    job = make_job(team, alice, status=Job.Status.FAILED, progress=0)
+    job_input = job.inputs.get()
+    job.errors = [{"source": "input", "id_source": str(job_input.pk), "code": "NO_AUDIO",
+                   "message": "This file has no audio stream."}]
+    job.save()
+    html = alice_client.get(reverse("job_status", args=[job.pk]), **HTMX).content.decode()
+    assert "<strong>song.wav</strong>: This file has no audio stream." in html
+    assert "hx-trigger" not in html
+
+
+def test_protected_output_shows_a_password_form_instead_of_a_player(alice_client, protected_output):
+    job = protected_output.job
+    html = alice_client.get(reverse("job_status", args=[job.pk]), **HTMX).content.decode()
+    assert "<audio" not in html
+    assert f'action="{reverse("output_download", args=[protected_output.pk])}"' in html
+    assert 'hx-trigger="unlocked"' in html  # refreshed once the password was given
+    alice_client.post(reverse("output_download", args=[protected_output.pk]), {"password": "blue"})
+    html = alice_client.get(reverse("job_status", args=[job.pk]), **HTMX).content.decode()
+    assert "<audio" in html
+    assert "hx-trigger" not in html
+
+
+def test_job_page_works_without_javascript(alice_client, running_job):
+    html = alice_client.get(reverse("job_detail", args=[running_job.pk])).content.decode()
+    assert '<noscript><meta http-equiv="refresh" content="3"></noscript>' in html
+    assert f'<form method="post" action="{reverse("job_cancel", args=[running_job.pk])}"' in html
+    assert "song.wav" in html
+
+
+def test_cancel(alice_client, running_job):
+    response = alice_client.post(reverse("job_cancel", args=[running_job.pk]))
+    assert response.status_code == 302
+    assert response.url == reverse("job_detail", args=[running_job.pk])
+    running_job.refresh_from_db()
+    assert running_job.cancel_requested
+    html = alice_client.post(reverse("job_cancel", args=[running_job.pk]), **HTMX).content.decode()
+    assert "Stopping" in html
+
+
+def test_cancel_a_queued_job_ends_it(alice_client, team, alice):
+    job = make_job(team, alice, status=Job.Status.QUEUED, progress=0)
+    html = alice_client.post(reverse("job_cancel", args=[job.pk]), **HTMX).content.decode()
+    assert "Canceled" in html
+    assert "hx-trigger" not in html
+
+
+def test_convert_page_and_history_list_the_teams_jobs(client, bob, running_job, completed_job):
+    client.force_login(bob)
+    for url in (reverse("convert"), reverse("history")):
+        html = client.get(url).content.decode()
+        assert reverse("job_detail", args=[running_job.pk]) in html
+        assert reverse("job_detail", args=[completed_job.pk]) in html
+
+
+def test_history_of_another_team_is_not_shown(client, charlie, running_job):
+    client.force_login(charlie)
+    assert str(running_job.pk) not in client.get(reverse("history")).content.decode()
+
+
+def test_many_inputs_are_summarised_in_the_title(alice_client, team, alice):
+    job = make_job(team, alice)
+    for name in ("b.wav", "c.wav", "d.wav"):
+        job.inputs.create(type="upload", filename=name)
+    add_output(job)
+    html = alice_client.get(reverse("job_status", args=[job.pk]), **HTMX).content.decode()
+    assert "song.wav, b.wav and 2 more" in html
