@@ -35,20 +35,15 @@ def retry_delay(retries: int) -> int:
 
 
 def job_updated(job: Job, fields: dict) -> None:
-    """Called with the fields just written to a job: schedule a callback once they are committed."""
+    """Called with the fields just written to a job: send a callback once they are committed."""
     if "status" not in fields or not job.callback:
         return
     if job.notify_status or job.status in ALWAYS_SENT:
-        transaction.on_commit(lambda: _schedule(job.pk))
+        from converter import tasks  # tasks import services
 
-
-def _schedule(job_id) -> None:
-    from converter import tasks  # tasks import services
-
-    job = Job.objects.filter(pk=job_id).first()
-    if job is not None:
-        # The body is fixed now, so a retry repeats the same event rather than a later state.
-        tasks.callback_deliver.delay(str(job_id), json.dumps(job_json(job, job.api_base_url)))
+        # The body is this event's, read now; a retry repeats it rather than a later state.
+        body = json.dumps(job_json(job, job.api_base_url))
+        transaction.on_commit(lambda: tasks.callback_deliver.delay(str(job.pk), body))
 
 
 def callback_send(job_id: str, body: str) -> bool:
