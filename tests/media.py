@@ -83,3 +83,71 @@ def loudness(path: Path) -> dict[str, float]:
         "rms": number(r"RMS level dB: (-?[\d.]+)"),
         "sample_peak": number(r"Peak level dB: (-?[\d.]+)"),
     }
+
+
+# Every container/codec the bundled ffmpeg writes: file name -> encoder arguments.
+# Lossless entries decode to the source's exact samples.
+AUDIO_CORPUS: dict[str, tuple[str, ...]] = {
+    "wav8.wav": ("-c:a", "pcm_u8"),
+    "wav16.wav": ("-c:a", "pcm_s16le"),
+    "wav24.wav": ("-c:a", "pcm_s24le"),
+    "wav32.wav": ("-c:a", "pcm_s32le"),
+    "wavfloat.wav": ("-c:a", "pcm_f32le"),
+    "aiff.aiff": ("-c:a", "pcm_s16be"),
+    "flac.flac": ("-c:a", "flac"),
+    "alac.m4a": ("-c:a", "alac"),
+    "wavpack.wv": ("-c:a", "wavpack"),
+    "tta.tta": ("-c:a", "tta"),
+    "mp3.mp3": ("-c:a", "libmp3lame"),
+    "aac.m4a": ("-c:a", "aac"),
+    "vorbis.ogg": ("-c:a", "libvorbis"),
+    "opus.opus": ("-c:a", "libopus"),
+    "wma.wma": ("-c:a", "wmav2"),
+    "ac3.ac3": ("-c:a", "ac3"),
+    "eac3.eac3": ("-c:a", "eac3"),
+    "mp2.mp2": ("-c:a", "mp2"),
+}
+LOSSLESS = {"wav8.wav": "s8", "wav16.wav": "s16le", "wav24.wav": "s24le", "wav32.wav": "s32le",
+            "aiff.aiff": "s16le", "flac.flac": "s16le", "alac.m4a": "s16le", "wavpack.wv": "s16le",
+            "tta.tta": "s16le"}
+TAGS = {"title": "Song", "artist": "Band", "album": "Record", "track": "3", "date": "2021", "genre": "Jazz"}
+
+
+def corpus_file(directory: Path, name: str, *, seconds: float = 2.0, tagged: bool = False) -> Path:
+    """One AUDIO_CORPUS entry, made from the same tone every time (and cached in `directory`)."""
+    path = directory / (("tagged-" if tagged else "") + name)
+    if not path.exists():
+        source = directory / f"corpus-source-{seconds}.wav"
+        if not source.exists():
+            tone(source, seconds=seconds)
+        metadata = [arg for key, value in TAGS.items() for arg in ("-metadata", f"{key}={value}")]
+        if not tagged:
+            metadata = []
+        ffmpeg("-i", str(source), *AUDIO_CORPUS[name], *metadata, str(path))
+    return path
+
+
+def cover_png(directory: Path) -> Path:
+    path = directory / "cover.png"
+    if not path.exists():
+        ffmpeg("-f", "lavfi", "-i", "testsrc=s=64x64:d=1", "-frames:v", "1", str(path))
+    return path
+
+
+def with_cover(directory: Path, name: str, codec: tuple[str, ...]) -> Path:
+    """Audio with the cover PNG as an attached picture (ID3 APIC, MP4 covr, FLAC PICTURE)."""
+    path = directory / name
+    source = corpus_file(directory, "wav16.wav")
+    ffmpeg("-i", str(source), "-i", str(cover_png(directory)), "-map", "0", "-map", "1", *codec,
+           "-c:v", "copy", "-disposition:v", "attached_pic", "-metadata", "title=Covered", str(path))
+    return path
+
+
+def video(path: Path, *, audio_streams: int = 1, seconds: float = 2.0, codecs: tuple[str, ...] = ()) -> Path:
+    """A small test-pattern video with 0..n audio tracks (tones of different pitch)."""
+    args = ["-f", "lavfi", "-i", f"testsrc=s=64x48:r=10:d={seconds}"]
+    for number in range(audio_streams):
+        args += ["-f", "lavfi", "-i", f"sine=f={300 + 200 * number}:r=48000:d={seconds}"]
+    args += ["-map", "0:v"] + [arg for n in range(audio_streams) for arg in ("-map", f"{n + 1}:a")]
+    ffmpeg(*args, *codecs, "-shortest", str(path))
+    return path

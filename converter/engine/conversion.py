@@ -20,6 +20,7 @@ from .probe import MediaInfo, NotMedia, probe
 from .progress import JobProgress
 
 TIME_LIMIT_BASE = 10.0  # seconds every input gets, on top of time_limit_factor x its duration
+HEADER_ONLY_SIZE = 4096  # a recognised media file this small that ffmpeg cannot open has no audio
 UNKNOWN_DURATION = 60.0  # assumed for progress shares and time limits when a file does not say
 
 
@@ -95,14 +96,30 @@ def _sources_of(index: int, item: EngineInput) -> list[Source]:
     path = Path(item.path)
     if not path.is_file() or path.stat().st_size == 0:
         raise InputRejected("EMPTY_FILE", "The file is empty")
+    known_media = _looks_like_media(path)
     try:
         media = probe(path)
     except NotMedia:
+        if known_media and path.stat().st_size <= HEADER_ONLY_SIZE:
+            raise InputRejected("NO_AUDIO_DATA", "The file holds only a header, no audio data") from None
+        if known_media:
+            raise InputRejected("CORRUPT_FILE", "The file is corrupt: its header cannot be read") from None
         raise InputRejected(
             "UNSUPPORTED_TYPE", "The file is not audio, video or text that can be converted") from None
     if not media.audio:
-        raise InputRejected("NO_AUDIO_STREAM", "The file contains no audio stream")
+        if known_media or media.has_video:
+            raise InputRejected("NO_AUDIO_STREAM", "The file contains no audio stream")
+        # ffmpeg will call almost anything some format (random bytes pass as lyrics files).
+        raise InputRejected("UNSUPPORTED_TYPE", "The file is not audio, video or text that can be converted")
     return [Source(index, path, item.name, media)]
+
+
+def _looks_like_media(path: Path) -> bool:
+    """Whether the file's magic bytes say audio or video (so an unreadable one is corrupt, not foreign)."""
+    import filetype
+
+    kind = filetype.guess(str(path))
+    return kind is not None and kind.mime.split("/")[0] in ("audio", "video")
 
 
 @dataclass

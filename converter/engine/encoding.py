@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,10 +16,16 @@ from .ffmpeg import run_ffmpeg
 from .flac import RAW_8BIT_ARGS, encode_8bit, ffmpeg_flac_args, streaminfo
 from .loudness import Corrections, Loudness, Targets, measurement_filters, plan_normalization, report_fields
 from .probe import AudioStream, MediaInfo, natural_bit_depth
+from .tags import NO_FFMPEG_TAGS, extract_cover, vorbis_comments, write_tags
 
 RANGE_OUT_OF_BOUNDS = "RANGE_OUT_OF_BOUNDS"
 ANALYSIS_SHARE = 0.4  # of one stream's progress, when loudness is measured before encoding
 MAX_ENCODE_PASSES = 3  # dynamic normalisation: the first try plus up to two corrections
+TRUNCATION_TOLERANCE = 0.5  # seconds of audio a header may over-promise before we call it truncated
+_DECODE_ERROR_RE = re.compile(
+    r"Decoding error|partial file|decode_frame\(\) failed|Error submitting packet to decoder"
+    r"|Invalid PCM packet"
+)
 
 
 @dataclass
@@ -103,19 +110,22 @@ def encode_stream(
         return run_ffmpeg(args, duration=_expected_duration(target, media.duration), on_progress=progress,
                           should_cancel=should_cancel, deadline=deadline)
 
+    last_log = [""]  # the final encode pass's log, checked for decoding errors
+
     def encode(filters: list[str], progress_from: float = 0.0) -> str:
         filter_args = _filter_args(filters, work_dir / f"{destination.stem}.filters")
         if target.bits != 8:
-            return run([*input_args, *filter_args, *ffmpeg_flac_args(target.bits), "-y", str(destination)],
-                       progress_from, 1.0)
+            last_log[0] = run([*input_args, *filter_args, *ffmpeg_flac_args(target.bits), *NO_FFMPEG_TAGS,
+                               "-y", str(destination)], progress_from, 1.0)
+            return last_log[0]
         raw = work_dir / f"{destination.stem}.s8"
-        log = run([*input_args, *filter_args, "-ar", str(target.sample_rate), "-ac", str(target.channels),
-                   *RAW_8BIT_ARGS, "-y", str(raw)], progress_from, 1.0)
+        last_log[0] = run([*input_args, *filter_args, "-ar", str(target.sample_rate), "-ac",
+                           str(target.channels), *RAW_8BIT_ARGS, "-y", str(raw)], progress_from, 1.0)
         if raw.stat().st_size == 0:
             _reject_empty(target)
         encode_8bit(raw, destination, target.sample_rate, target.channels, should_cancel)
         raw.unlink()
-        return log
+        return last_log[0]
 
     loudness: dict[str, Any] = report_fields(None, None)
     if options.get("normalize"):
@@ -125,6 +135,8 @@ def encode_stream(
     report = streaminfo(destination)
     if report["samples"] == 0:
         _reject_empty(target)
+    _check_complete(last_log[0], report["duration"], target, media)
+    write_tags(destination, vorbis_comments(media, stream), extract_cover(source, media, work_dir))
     return report | loudness
 
 
@@ -171,6 +183,15 @@ def _scaled(callback: Callable[[float], None] | None, start: float, end: float):
     return lambda fraction: callback(start + (end - start) * fraction)
 
 
+def _check_complete(log: str, decoded: float, target: Target, media: MediaInfo) -> None:
+    """A decoding error, or far less audio than the header promised, means a broken file."""
+    expected = _expected_duration(target, media.duration)
+    short = expected is not None and decoded < expected - TRUNCATION_TOLERANCE
+    if short or _DECODE_ERROR_RE.search(log):
+        position = (target.start or 0) + decoded
+        raise InputRejected("CORRUPT_FILE", f"The file is corrupt or truncated at {hms(position)}")
+
+
 def _expected_duration(target: Target, duration: float | None) -> float | None:
     if duration is None:
         return None
@@ -182,4 +203,4 @@ def _reject_empty(target: Target) -> None:
     if target.start:
         raise InputRejected(RANGE_OUT_OF_BOUNDS, f"The start time {hms(target.start)} is past the end of "
                                                  "the input")
-    raise InputRejected("NO_AUDIO_DATA", "The file's audio stream holds no samples")
+    raise InputRejected("NO_AUDIO_DATA", "The file has an audio header but no audio samples")
