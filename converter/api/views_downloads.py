@@ -11,7 +11,8 @@ from converter.services.downloads import output_response, password_accepts, supp
 @endpoint("GET")
 def output_download(request: HttpRequest, output_id):
     output = JobOutput.objects.select_related("job").filter(pk=output_id).first()
-    if output is None or not output.file:
+    # A remote (api2convert engine) output is streamed through by output_response.
+    if output is None or not (output.file or output.remote_uri):
         raise ApiProblem(404, "The file does not exist.")
     if output.status != JobOutput.Status.ENABLED:
         raise ApiProblem(410, f"The file is {output.status}.")
