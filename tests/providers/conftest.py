@@ -85,8 +85,13 @@ def poll_until_done(job, limit: int = 20) -> list[float]:
     raise AssertionError(f"still polling after {limit} rounds: {delays}")
 
 
-def run_job(job, scheduled) -> list[float]:
-    """Submit (the job_run task's body for this engine), then poll to the end."""
+def submit(job) -> None:
+    """The job_run task's body for this engine (needs the `scheduled` fixture)."""
     Api2convertProvider().run(job)
     job.refresh_from_db()
+
+
+def run_job(job, scheduled) -> list[float]:
+    """Submit, then poll to the end if the submit handed over to the poll task."""
+    submit(job)
     return poll_until_done(job) if any(name == "converter.api2convert_poll" for name, *_ in scheduled) else []

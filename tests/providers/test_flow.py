@@ -5,9 +5,8 @@ from django.test import RequestFactory
 
 from converter.models import Job, JobInput, JobOutput
 from converter.providers.api2convert import poll
-from converter.providers.api2convert.provider import Api2convertProvider
 from converter.services.downloads import output_response
-from tests.providers.conftest import poll_until_done, run_job, wav_bytes
+from tests.providers.conftest import poll_until_done, run_job, submit, wav_bytes
 
 
 def _download(output, **headers):
@@ -101,7 +100,7 @@ def test_unknown_remote_status_is_not_terminal(fake, make_job, scheduled):
     fake.unknown_status_first = True
     fake.polls_until_done = 3
     job = make_job()
-    Api2convertProvider().run(job)
+    submit(job)
     status_before = Job.objects.get(pk=job.pk).status
     assert poll.job_poll(job.pk, 1.0) == 1.5
     job.refresh_from_db()
@@ -122,16 +121,13 @@ def test_backoff_grows_by_half_caps_and_has_a_floor(settings):
 
 def test_a_redelivered_submit_starts_over_when_the_remote_job_never_started(fake, make_job, scheduled):
     job = make_job()
-    stale = fake.jobs
-    # A first worker created the remote job and died before starting it.
-    Api2convertProvider().run(job)
+    submit(job)
+    # As if the first worker had died after creating the remote job, before starting it.
     first_remote = job.remote_id
-    stale[first_remote].process, stale[first_remote].status = False, "incomplete"
+    fake.jobs[first_remote].process, fake.jobs[first_remote].status = False, "incomplete"
     Job.objects.filter(pk=job.pk).update(status=Job.Status.DOWNLOADING)
-    job.refresh_from_db()
 
-    Api2convertProvider().run(job)
-    job.refresh_from_db()
+    submit(job)
     assert job.remote_id != first_remote and fake.jobs[first_remote].status == "canceled"
     poll_until_done(job)
     assert job.status == Job.Status.COMPLETED and JobOutput.objects.filter(job=job).count() == 1
@@ -139,9 +135,8 @@ def test_a_redelivered_submit_starts_over_when_the_remote_job_never_started(fake
 
 def test_a_redelivered_submit_of_a_started_job_only_polls(fake, make_job, scheduled):
     job = make_job()
-    Api2convertProvider().run(job)
+    submit(job)
     remote = job.remote_id
-    Api2convertProvider().run(job)
-    job.refresh_from_db()
+    submit(job)
     assert job.remote_id == remote and len(fake.calls("POST", "/v2/jobs")) == 1
     assert [name for name, *_ in scheduled] == ["converter.api2convert_poll"] * 2

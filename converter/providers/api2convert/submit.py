@@ -80,8 +80,8 @@ def _upload_and_start(client: Api2Convert, job: Job, remote: api2convert.Job) ->
         if _cancel_requested(job):
             job_cancel_remote(client, job)
             return
-        # Streamed from storage in chunks by httpx's multipart encoder, never read whole;
-        # a seekable file lets the SDK replay the upload on a transient failure.
+        # Streamed from storage in chunks by httpx's multipart encoder, never read whole; the
+        # file is seekable, so the SDK can replay the upload after a 429 (never after a 5xx).
         with job_input.file.open("rb") as stream:
             client.jobs.upload(remote, stream, filename=job_input.filename)
     if _cancel_requested(job):
