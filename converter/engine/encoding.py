@@ -150,8 +150,13 @@ def _normalize(options, target: Target, chain: list[str], input_args: list[str],
     corrections = Corrections()
     for _attempt in range(MAX_ENCODE_PASSES):
         plan = plan_normalization(options, before, target.sample_rate, corrections)
+        if plan.method == "gain":
+            # A plain gain moves every level by exactly its dB: no need to measure again.
+            encode(chain + plan.filters, ANALYSIS_SHARE)
+            after = before.shifted(plan.gain_db)
+            break
         after = Loudness.from_log(encode(chain + plan.filters + measuring, ANALYSIS_SHARE))
-        if plan.method == "gain" or targets is None:
+        if targets is None:
             break
         range_was_wide = before.range_is_known and before.loudness_range > targets.loudness_range
         if targets.met_by(after, check_range=range_was_wide):

@@ -60,6 +60,14 @@ class Loudness:
         return cls(last(_INTEGRATED_RE), last(_INTEGRATED_RE, 2), last(_RANGE_RE), last(_TRUE_PEAK_RE),
                    last(_RMS_RE), last(_PEAK_RE), frames)
 
+    def shifted(self, gain_db: float) -> Loudness:
+        """The same audio after a plain gain: every level moves by exactly gain_db, the range not at all."""
+        def move(value: float | None) -> float | None:
+            return None if value is None else round(value + gain_db, 6)
+
+        return Loudness(move(self.integrated), move(self.threshold), self.loudness_range,
+                        move(self.true_peak), move(self.rms), move(self.sample_peak))
+
     @property
     def range_is_known(self) -> bool:
         """LRA needs several 3 s windows: on a clip shorter than ~6 s it means nothing."""
@@ -102,6 +110,11 @@ class Plan:
     filters: list[str]
     method: str  # "gain" (exact, nothing to check), "limited gain" or "dynamic"
     warnings: list[str] = field(default_factory=list)
+    gain_db: float = 0.0  # for method "gain": the whole change
+
+    @classmethod
+    def plain_gain(cls, gain_db: float) -> Plan:
+        return cls([gain_filter(gain_db)], "gain", gain_db=gain_db)
 
 
 @dataclass
@@ -135,11 +148,11 @@ def plan_normalization(options: dict[str, Any], measured: Loudness, sample_rate:
     if measured.silent:
         return Plan([], "gain", ["The audio is silent, so it was not normalised"])
     if kind == "peak":
-        return Plan([gain_filter(options["normalize_target_level"] - measured.sample_peak)], "gain")
+        return Plan.plain_gain(options["normalize_target_level"] - measured.sample_peak)
     if kind == "rms":
         gain = options["normalize_target_level"] - measured.rms
         if measured.sample_peak + gain <= 0:
-            return Plan([gain_filter(gain)], "gain")
+            return Plan.plain_gain(gain)
         # Never clip: reach for the target, limit the peaks at full scale, and say so.
         return Plan([gain_filter(gain), "alimiter=limit=1:attack=1:release=50:level=false:latency=true"],
                     "limited gain",
@@ -150,7 +163,7 @@ def plan_normalization(options: dict[str, Any], measured: Loudness, sample_rate:
     range_too_wide = measured.range_is_known and measured.loudness_range > targets.loudness_range
     peaks_too_high = (measured.true_peak or -math.inf) + gain > targets.true_peak
     if not range_too_wide and not peaks_too_high:
-        return Plan([gain_filter(gain)], "gain")
+        return Plan.plain_gain(gain)
     limiter = true_peak_limiter(targets.true_peak + corrections.ceiling_db, sample_rate)
     gain_filters = [gain_filter(gain + corrections.gain_db)]
     if range_too_wide:
