@@ -132,6 +132,15 @@ CONVERTER_WORK_DIR.mkdir(exist_ok=True)
 # Only for tests and trusted networks: lets URL inputs and callbacks reach private addresses.
 ALLOW_PRIVATE_URLS = env.bool("ALLOW_PRIVATE_URLS", default=False)
 API2CONVERT_BASE_URL = env.str("API2CONVERT_BASE_URL", default="https://api.api2convert.com/v2")
+# api2convert jobs (docs/api2convert.md). Fernet keys, comma-separated: the first encrypts,
+# all decrypt (rotation); empty means one derived from SECRET_KEY.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+API2CONVERT_DEADLINE_SECONDS = env.int("API2CONVERT_DEADLINE_SECONDS", default=4 * 3600)
+API2CONVERT_WEBHOOK_SECRET = env.str("API2CONVERT_WEBHOOK_SECRET", default="")
+API2CONVERT_POLL_INTERVAL = env.float("API2CONVERT_POLL_INTERVAL", default=1.0)
+API2CONVERT_POLL_MAX_INTERVAL = env.float("API2CONVERT_POLL_MAX_INTERVAL", default=5.0)
+API2CONVERT_TIMEOUT = env.int("API2CONVERT_TIMEOUT", default=30)
+API2CONVERT_MAX_RETRIES = env.int("API2CONVERT_MAX_RETRIES", default=2)
 
 # Celery. The embedded default is kombu's filesystem transport: no server to run.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")

@@ -9,5 +9,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("v2/", include("converter.api.urls")),
     path("settings/api-keys/", include("converter.api.web_urls")),
+    path("settings/team/", include("converter.web.team_settings_urls")),
+    path("hooks/api2convert/", include("converter.web.api2convert_hook_urls")),
     path("", include("converter.web.urls")),
 ]

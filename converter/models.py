@@ -143,6 +143,9 @@ class Job(models.Model):
     remote_id = models.CharField(max_length=64, blank=True)
     remote_token = models.CharField(max_length=128, blank=True)
     remote_server = models.URLField(blank=True)
+    # The download passwords, encrypted (providers/api2convert/crypto.py), kept only until
+    # the submit has sent them to api2convert.
+    remote_password_encrypted = models.TextField(blank=True)
     spent = models.IntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     modified_at = models.DateTimeField(auto_now=True)

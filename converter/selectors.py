@@ -4,7 +4,7 @@ from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from converter import options
-from converter.models import Job, JobInput, JobOutput, Membership, Preset, Team
+from converter.models import Api2convertAccount, Job, JobInput, JobOutput, Membership, Preset, Team
 
 
 def teams_for(user) -> QuerySet[Team]:
@@ -43,3 +43,11 @@ def presets_for(team: Team) -> list[tuple[str, dict, bool]]:
     builtin = [(name, dict(values), True) for name, values in options.BUILTIN_PRESETS.items()]
     own = [(preset.name, preset.options, False) for preset in Preset.objects.filter(team=team)]
     return builtin + own
+
+
+def engines_for(team: Team) -> list[tuple[str, str]]:
+    """(value, label) of the engines a job of this team may run on, the team's default first.
+    api2convert is offered only once the team has stored its key."""
+    engines = [(value, label) for value, label in Team.Engine.choices
+               if value != Team.Engine.API2CONVERT or Api2convertAccount.objects.filter(team=team).exists()]
+    return sorted(engines, key=lambda engine: engine[0] != team.default_engine)

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from converter.providers.api2convert import poll as api2convert_poll_service
 from converter.services import callbacks, jobs
 
 
@@ -14,3 +15,17 @@ def job_run(job_id: str) -> None:
 def callback_deliver(self, job_id: str, body: str) -> None:
     if not callbacks.callback_send(job_id, body) and self.request.retries < self.max_retries:
         raise self.retry(countdown=callbacks.retry_delay(self.request.retries))
+
+
+@shared_task(name="converter.api2convert_poll", acks_late=True)
+def api2convert_poll(job_id: str, interval: float) -> None:
+    """Poll an api2convert job once; re-schedule rather than sleep in the worker."""
+    delay = api2convert_poll_service.job_poll(job_id, interval)
+    if delay is not None:
+        api2convert_poll.apply_async((job_id, delay), countdown=delay)
+
+
+@shared_task(name="converter.api2convert_refresh")
+def api2convert_refresh(job_id: str) -> None:
+    """A callback's hint: read the job now (the poll chain carries on regardless)."""
+    api2convert_poll_service.job_refresh(job_id)

@@ -24,6 +24,7 @@ import socket
 import struct
 import tempfile
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from email.parser import BytesParser
@@ -266,6 +267,7 @@ def _handler_for(fake: FakeApi2convert):
                 self.end_headers()
                 self.wfile.write(data[:fake.reset_download_after])
                 self.wfile.flush()
+                time.sleep(0.2)  # let the client read those bytes: a reset discards unread data
                 # SO_LINGER 0: close with a TCP reset, as a dying server would.
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 self.connection.close()

@@ -8,4 +8,8 @@ def provider_for(engine: str):
         from converter.providers.local import LocalProvider
 
         return LocalProvider()
+    if engine == Team.Engine.API2CONVERT:
+        from converter.providers.api2convert.provider import Api2convertProvider
+
+        return Api2convertProvider()
     raise ValueError(f"No provider for engine {engine!r}")

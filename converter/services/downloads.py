@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
 from converter.models import Job, JobOutput
+from converter.providers.api2convert.download_proxy import remote_output_response
 from converter.services.passwords import password_matches
 
 CHUNK = 256 * 1024
@@ -58,6 +59,9 @@ def _file_chunks(fileobj, remaining: int):
 
 def output_response(request: HttpRequest, output: JobOutput, *, as_attachment: bool = True) -> HttpResponse:
     """Stream a stored output. The caller has checked team scope and the password."""
+    if output.remote_uri:  # an api2convert output: streamed through, never copied
+        return remote_output_response(request, output, supplied_password(request),
+                                      as_attachment=as_attachment)
     size = output.file.size
     byte_range = _byte_range(request.headers.get("Range"), size)
     if byte_range is False:

@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from converter.models import Job, JobInput, Membership, Team
 from converter.options import OptionsInvalid, download_passwords
+from converter.providers import provider_for
+from converter.providers.api2convert import crypto
 from converter.services import callbacks
 from converter.services.passwords import password_hashes_make
 from converter.services.presets import options_with_preset
@@ -66,6 +68,9 @@ def job_create(*, team: Team, user, options: dict, uploads=(), urls=(), engine: 
         job = Job.objects.create(
             team=team, created_by=user, engine=engine, options=clean,
             password_hashes=password_hashes_make(passwords),
+            # api2convert needs the plaintext once, at submit: kept encrypted until then.
+            remote_password_encrypted=(crypto.encrypt(",".join(passwords))
+                                       if passwords and engine == Team.Engine.API2CONVERT else ""),
         )
         for upload in uploads:
             input_add_upload(job, upload)
@@ -103,13 +108,14 @@ def job_cancel(job: Job) -> None:
     )
     running = Job.objects.filter(pk=job.pk).exclude(status__in=Job.TERMINAL)
     running.update(cancel_requested=True, modified_at=now)
+    provider_cancel = getattr(provider_for(job.engine), "cancel", None)
+    if provider_cancel is not None:  # a remote engine is told at once
+        provider_cancel(job)
     job.refresh_from_db()
 
 
 def job_run(job_id) -> None:
     """Run a job on its engine. Called by the Celery task; safe to call twice."""
-    from converter.providers import provider_for
-
     job = Job.objects.filter(pk=job_id).first()
     if job is None or job.is_terminal:
         return

@@ -18,7 +18,6 @@ from converter.providers.api2convert import crypto
 
 logger = logging.getLogger(__name__)
 
-CHUNK = 256 * 1024
 SESSION_PASSWORDS = "api2convert_download_passwords"
 REMEMBERED_JOBS = 50
 MAX_REDIRECTS = 5
@@ -59,7 +58,8 @@ def _open(client: httpx.Client, uri: str, headers: dict) -> httpx.Response:
 
 def _chunks(client: httpx.Client, response: httpx.Response, output: JobOutput):
     try:
-        yield from response.iter_bytes(CHUNK)
+        # Without a chunk size httpx passes on what arrives, holding nothing back.
+        yield from response.iter_bytes()
     except httpx.HTTPError as exc:
         # Headers (with Content-Length) are gone already: the client sees a short body.
         logger.warning("output %s: api2convert download broke off: %s", output.pk, exc)
