@@ -3,6 +3,7 @@
 import json
 from functools import wraps
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import reverse
@@ -31,8 +32,10 @@ def invalid_field(name: str, message: str) -> ApiProblem:
 
 
 def api_base(request: HttpRequest) -> str:
-    """The absolute URL of the API root, as the client reached it (no trailing slash)."""
-    return request.build_absolute_uri(reverse("api:root")).rstrip("/")
+    """The absolute URL of the API root (no trailing slash): PUBLIC_URL's when set (behind a
+    proxy that rewrites the host), else as the client reached it."""
+    root = reverse("api:root").rstrip("/")
+    return settings.PUBLIC_URL + root if settings.PUBLIC_URL else request.build_absolute_uri(root)
 
 
 def endpoint(*methods: str, authenticate=None):

@@ -6,9 +6,9 @@ A new key and its signing secret are rendered once, in the response to the POST 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from converter.api.http import api_base
 from converter.models import ApiKey, Membership
 from converter.services.api_keys import ApiKeyInvalid, key_issue, key_revoke
 from converter.web.teams import team_required
@@ -18,8 +18,7 @@ MANAGERS = (Membership.Role.OWNER, Membership.Role.ADMIN)
 
 def _page(request: HttpRequest, **context):
     keys = ApiKey.objects.filter(team=request.team).select_related("user")
-    context.update(keys=keys, api_base=request.build_absolute_uri(reverse("api:root")).rstrip("/"),
-                   can_manage=request.membership.role in MANAGERS)
+    context.update(keys=keys, api_base=api_base(request), can_manage=request.membership.role in MANAGERS)
     return render(request, "api_keys/list.html", context)
 
 

@@ -187,3 +187,8 @@ def test_unknown_paths_and_methods_answer_json(api):
     assert api("GET", "/jobs/not-a-uuid").status_code == 404
     response = api("PUT", "/jobs")
     assert response.status_code == 405 and "POST" in response["Allow"] and response.json()["message"]
+
+
+def test_public_url_sets_the_absolute_urls(api, settings):
+    settings.PUBLIC_URL = "https://flac.example"
+    assert api.create().json()["server"] == "https://flac.example/v2/dl"
