@@ -6,21 +6,28 @@ from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 
 from converter.models import Job, JobInput, JobOutput
+from converter.options import OPTIONS_BY_NAME
 from converter.web.unlocks import is_unlocked
 
 _CHANNELS = {1: "Mono", 2: "Stereo"}
 
-# Labels for the report keys we know; any other key is shown with its name humanised.
+# Labels and units of the engine's report keys; any other key is shown with its name humanised.
 _REPORT_LABELS = {
-    "duration": "Duration",
-    "sample_rate": "Sample rate",
-    "bits_per_sample": "Bit depth",
-    "channels": "Channels",
-    "size": "Size",
-    "compression_ratio": "Compression ratio",
-    "loudness_before": "Loudness before",
-    "loudness_after": "Loudness after",
-    "md5": "MD5 of the samples",
+    "duration": ("Duration", ""),
+    "samples": ("Samples", ""),
+    "sample_rate": ("Sample rate", ""),
+    "bits_per_sample": ("Bit depth", "bit"),
+    "channels": ("Channels", ""),
+    "size": ("Size", ""),
+    "compression_ratio": ("Compression ratio", ""),
+    "md5": ("MD5 of the samples", ""),
+    "integrated_lufs_before": ("Loudness before", "LUFS"),
+    "integrated_lufs_after": ("Loudness after", "LUFS"),
+    "true_peak_dbtp_before": ("True peak before", "dBTP"),
+    "true_peak_dbtp_after": ("True peak after", "dBTP"),
+    "loudness_range_lu_before": ("Loudness range before", "LU"),
+    "loudness_range_lu_after": ("Loudness range after", "LU"),
+    "normalization": ("Normalization", ""),
 }
 
 
@@ -45,8 +52,13 @@ def _value_text(key: str, value) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{name} {_value_text(name, item)}" for name, item in value.items())
     if isinstance(value, float):
-        return f"{value:.2f}".rstrip("0").rstrip(".")
-    return str(value)
+        text = f"{value:.2f}".rstrip("0").rstrip(".")
+    elif isinstance(value, int) and not isinstance(value, bool):
+        text = f"{value:,}"
+    else:
+        text = str(value)
+    unit = _REPORT_LABELS.get(key, ("", ""))[1]
+    return f"{text} {unit}" if unit else text
 
 
 @dataclass
@@ -69,7 +81,7 @@ class OutputCard:
     @property
     def report(self) -> list[tuple[str, str]]:
         return [
-            (_REPORT_LABELS.get(key, key.replace("_", " ").capitalize()), _value_text(key, value))
+            (_REPORT_LABELS.get(key, (key.replace("_", " ").capitalize(),))[0], _value_text(key, value))
             for key, value in self.output.report.items()
             if value not in (None, "", {}, [])
         ]
@@ -94,6 +106,19 @@ class JobCard:
         names = {str(job_input.pk): job_input.filename for job_input in self.inputs}
         return [(names.get(str(error.get("id_source")), ""), error.get("message", ""))
                 for error in self.job.errors]
+
+    @property
+    def options(self) -> list[tuple[str, str]]:
+        """The job's options by their labels in the schema."""
+        rows = []
+        for name, value in self.job.options.items():
+            option = OPTIONS_BY_NAME.get(name)
+            if isinstance(value, bool):
+                value = "yes" if value else "no"
+            rows.append((option.label if option else name, str(value)))
+        if self.job.has_password:
+            rows.append((OPTIONS_BY_NAME["download_password"].label, "set"))
+        return rows
 
     @property
     def has_locked_output(self) -> bool:

@@ -81,6 +81,10 @@
     form.querySelector("textarea[name=urls]").value = "";
     var progress = form.querySelector("[data-upload-progress] progress");
     if (progress) progress.value = 0;
+    // On a phone the job list is below the form: bring the new job into view.
+    var job = document.querySelector("#job-list .job");
+    var still = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    if (job) job.scrollIntoView({ block: "nearest", behavior: still ? "auto" : "smooth" });
   });
 
   // ---- A preserved password input keeps its element, so refresh its invalid state here. ----

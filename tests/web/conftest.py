@@ -53,8 +53,10 @@ def running_job(team, alice):
 @pytest.fixture
 def completed_job(team, alice):
     job = make_job(team, alice, status=Job.Status.COMPLETED, progress=100.0)
-    add_output(job, report={"duration": 125.4, "sample_rate": 44100, "compression_ratio": 0.58,
-                            "loudness_after": {"I": -23.0, "TP": -1.5}, "md5": "ab" * 16})
+    add_output(job, report={
+        "duration": 125.4, "samples": 5530140, "sample_rate": 44100, "compression_ratio": 0.58,
+        "integrated_lufs_before": -31.24, "integrated_lufs_after": -23.0, "md5": "ab" * 16,
+    })
     return job
 
 

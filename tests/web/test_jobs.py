@@ -29,7 +29,8 @@ def test_completed_job_fragment_stops_polling_and_offers_the_result(alice_client
         assert fact in html
     # The report, compactly.
     assert "Compression ratio" in html and "0.58" in html
-    assert "Loudness after" in html and "I -23" in html
+    assert "<dt>Loudness before</dt><dd>-31.24 LUFS</dd>" in html
+    assert "<dt>Samples</dt><dd>5,530,140</dd>" in html
 
 
 def test_failed_inputs_show_their_message(alice_client, team, alice):
