@@ -87,6 +87,25 @@
     if (job) job.scrollIntoView({ block: "nearest", behavior: still ? "auto" : "smooth" });
   });
 
+  // ---- A re-rendered options panel must not eat what is being typed into it: the response
+  // was made from the values sent, so give the focused field its current value back and
+  // validate again. ----
+  var typing = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var active = document.activeElement;
+    var editable = active && active.id && active.matches("input:not([type=checkbox]):not([type=file]), textarea");
+    typing = editable && event.detail.target.contains(active) ? { id: active.id, value: active.value } : null;
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    if (!typing) return;
+    var field = document.getElementById(typing.id);
+    if (field && field.value !== typing.value) {
+      field.value = typing.value;
+      field.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+    typing = null;
+  });
+
   // ---- A preserved password input keeps its element, so refresh its invalid state here. ----
   document.addEventListener("htmx:afterSettle", function () {
     document.querySelectorAll("input[hx-preserve]").forEach(function (input) {
