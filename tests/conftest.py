@@ -8,8 +8,12 @@ from converter.services.teams import team_create, team_create_personal
 
 
 @pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
+def _test_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Login-strength hashing costs ~0.5 s per user fixture; these tests are not about it.
+    # PBKDF2 stays listed: download passwords are hashed with it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher",
+                                 "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
 
 
 @pytest.fixture

@@ -49,13 +49,6 @@ class Api:
         return self.client.post(f"/{path}/upload-file/{job['id']}", {"file": file}, headers=headers)
 
 
-@pytest.fixture(autouse=True)
-def _fast_user_passwords(settings):
-    # Login-strength hashing makes each user fixture cost ~0.5 s; download passwords stay PBKDF2.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher",
-                                 "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
-
-
 @pytest.fixture
 def issued(team, alice):
     return key_issue(team=team, user=alice, name="Tests")

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -41,13 +42,30 @@ def _wait_for(log: Path, text: str, process: subprocess.Popen, timeout: float = 
     raise TimeoutError(f"{text!r} not seen in {log}:\n{log.read_text(errors='replace')[-3000:]}")
 
 
+@dataclass
+class LiveWorker:
+    process: subprocess.Popen
+    log: Path
+
+    def wait_for(self, job, timeout: float = 120):
+        """Wait for the job to end; on timeout, show what the worker said."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            job.refresh_from_db()
+            if job.is_terminal:
+                return job
+            time.sleep(0.1)
+        tail = self.log.read_text(errors="replace")[-4000:]
+        raise TimeoutError(f"job still {job.status} after {timeout}s; worker log:\n{tail}")
+
+
 @pytest.fixture(scope="session")
 def media_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("live-media")
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker, media_dir, tmp_path_factory):
+def worker(django_db_setup, django_db_blocker, media_dir, tmp_path_factory):
     """A `celery worker` subprocess, as `make run` starts it, on the test database."""
     with django_db_blocker.unblock():
         database_url = _database_url(connection.settings_dict)
@@ -62,7 +80,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, media_dir, tmp_pat
         )
     try:
         _wait_for(log, " ready.", process)
-        yield process
+        yield LiveWorker(process, log)
     finally:
         process.terminate()
         try:
@@ -78,12 +96,3 @@ def live_settings(settings, media_dir):
     settings.ALLOW_PRIVATE_URLS = True
     return settings
 
-
-def wait_until_terminal(job, timeout: float = 120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job.refresh_from_db()
-        if job.is_terminal:
-            return job
-        time.sleep(0.1)
-    raise TimeoutError(f"job still {job.status} after {timeout}s")

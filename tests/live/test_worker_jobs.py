@@ -11,7 +11,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from converter.models import Job
 from converter.services.jobs import job_cancel, job_create
 from tests import media
-from tests.live.conftest import wait_until_terminal
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,11 +24,11 @@ def upload(path, name=None):
     return SimpleUploadedFile(name or path.name, path.read_bytes(), content_type="audio/wav")
 
 
-def test_worker_converts_an_upload_with_options(celery_worker_process, live_settings, alice, team, tone_wav):
+def test_worker_converts_an_upload_with_options(worker, live_settings, alice, team, tone_wav):
     job = job_create(team=team, user=alice, uploads=[upload(tone_wav)],
                      options={"frequency": "22050", "channels": "mono", "audio_bitdepth": "24",
                               "output_filename": "result"})
-    job = wait_until_terminal(job)
+    job = worker.wait_for(job)
     assert job.status == Job.Status.COMPLETED, job.errors
     assert job.progress == 100
     (output,) = job.outputs.all()
@@ -39,9 +38,9 @@ def test_worker_converts_an_upload_with_options(celery_worker_process, live_sett
     assert output.sample_rate == 22050 and output.size == output.file.size
 
 
-def test_one_bad_input_fails_alone(celery_worker_process, live_settings, alice, team, tone_wav):
+def test_one_bad_input_fails_alone(worker, live_settings, alice, team, tone_wav):
     empty = SimpleUploadedFile("empty.wav", b"", content_type="audio/wav")
-    job = wait_until_terminal(job_create(team=team, user=alice, uploads=[empty, upload(tone_wav)],
+    job = worker.wait_for(job_create(team=team, user=alice, uploads=[empty, upload(tone_wav)],
                                          options={"allow_multiple_outputs": "true"}))
     assert job.status == Job.Status.COMPLETED
     assert [output.download_name for output in job.outputs.all()] == ["tone.flac"]
@@ -49,26 +48,26 @@ def test_one_bad_input_fails_alone(celery_worker_process, live_settings, alice, 
     assert error["source"] == "input" and error["message"] == "The file is empty"
 
 
-def test_worker_fetches_a_url_input(celery_worker_process, live_settings, alice, team, tone_wav):
+def test_worker_fetches_a_url_input(worker, live_settings, alice, team, tone_wav):
     handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(tone_wav.parent))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_port}/{tone_wav.name}"
-        job = wait_until_terminal(job_create(team=team, user=alice, urls=[url], options={}))
+        job = worker.wait_for(job_create(team=team, user=alice, urls=[url], options={}))
     finally:
         server.shutdown()
     assert job.status == Job.Status.COMPLETED, job.errors
     assert job.outputs.get().download_name == "tone.flac"
 
 
-def test_cancel_stops_a_running_conversion(celery_worker_process, live_settings, alice, team, tmp_path):
+def test_cancel_stops_a_running_conversion(worker, live_settings, alice, team, tmp_path):
     long_wav = media.tone(tmp_path / "long.wav", seconds=600.0)
     job = job_create(team=team, user=alice, uploads=[upload(long_wav)],
                      options={"normalize": "true", "normalize_type": "ebu"})
     while job.status != Job.Status.PROCESSING:
         job.refresh_from_db()
     job_cancel(job)
-    job = wait_until_terminal(job, timeout=30)
+    job = worker.wait_for(job, timeout=30)
     assert job.status == Job.Status.CANCELED
     assert not job.outputs.exists()

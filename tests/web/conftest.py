@@ -13,9 +13,6 @@ FLAC_BYTES = b"fLaC" + bytes(range(256)) * 4
 def _pages(db, settings):
     """Every page test uses the database; none runs a conversion (jobs stay queued)."""
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    # Login-strength hashing takes most of a second per user; these tests are not about it.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher",
-                                 "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
 
 
 @pytest.fixture
