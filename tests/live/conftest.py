@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from converter.models import Job
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -47,12 +49,12 @@ class LiveWorker:
     process: subprocess.Popen
     log: Path
 
-    def wait_for(self, job, timeout: float = 120):
-        """Wait for the job to end; on timeout, show what the worker said."""
+    def wait_for(self, job, timeout: float = 120, statuses=Job.TERMINAL):
+        """Wait until the job reaches one of statuses; on timeout, show what the worker said."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             job.refresh_from_db()
-            if job.is_terminal:
+            if job.status in statuses:
                 return job
             time.sleep(0.1)
         tail = self.log.read_text(errors="replace")[-4000:]

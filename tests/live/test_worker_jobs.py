@@ -65,8 +65,7 @@ def test_cancel_stops_a_running_conversion(worker, live_settings, alice, team, t
     long_wav = media.tone(tmp_path / "long.wav", seconds=600.0)
     job = job_create(team=team, user=alice, uploads=[upload(long_wav)],
                      options={"normalize": "true", "normalize_type": "ebu"})
-    while job.status != Job.Status.PROCESSING:
-        job.refresh_from_db()
+    worker.wait_for(job, statuses=(Job.Status.PROCESSING, *Job.TERMINAL))
     job_cancel(job)
     job = worker.wait_for(job, timeout=30)
     assert job.status == Job.Status.CANCELED
