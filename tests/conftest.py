@@ -6,6 +6,8 @@ import pytest
 from converter.models import Membership
 from converter.services.teams import team_create, team_create_personal
 
+pytest_plugins = ["tests.workers"]
+
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
