@@ -55,6 +55,31 @@ class Preset(models.Model):
     options = models.JSONField(default=dict)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
+class Invite(models.Model):
+    """An invitation into a team: a link (only the SHA-256 of its token is kept) or addressed
+    to one user by name. Single use, expiring."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invites")
+    role = models.CharField(max_length=10, choices=Membership.Role, default=Membership.Role.MEMBER)
+    token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="invites_received", help_text="Set for an invite by username.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Invite to {self.team} as {self.role}"
+
+
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["team", "name"], name="preset_name_per_team")]
@@ -154,7 +179,13 @@ class Job(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["team", "-created_at"], name="job_team_newest")]
+        # One per history filter: the first page of any filter is an index range scan.
+        indexes = [
+            models.Index(fields=["team", "-created_at"], name="job_team_newest"),
+            models.Index(fields=["team", "status", "-created_at"], name="job_team_status_newest"),
+            models.Index(fields=["team", "created_by", "-created_at"], name="job_team_creator_newest"),
+            models.Index(fields=["team", "engine", "-created_at"], name="job_team_engine_newest"),
+        ]
 
     def __str__(self):
         return f"Job {self.id} ({self.status})"
