@@ -1,4 +1,4 @@
-"""What a media file holds, read from `ffmpeg -i FILE` (there is no ffprobe in the wheel)."""
+"""What a media file holds, read from `ffmpeg -i FILE` (there is no ffprobe in the wheel) or its header."""
 
 from __future__ import annotations
 
@@ -70,6 +70,16 @@ def natural_bit_depth(stream: AudioStream) -> int:
 
 
 def probe(path: Path) -> MediaInfo:
+    """What `path` holds: from its header when it is plain PCM WAV/AIFF/FLAC, else from ffmpeg.
+
+    Raises NotMedia if ffmpeg cannot open it, InputRejected if the header promises more than the file has.
+    """
+    from .headers import read_header  # built on this module's types
+
+    return read_header(path) or probe_with_ffmpeg(path)
+
+
+def probe_with_ffmpeg(path: Path) -> MediaInfo:
     """Parse ffmpeg's description of `path`. Raises NotMedia if ffmpeg cannot open it."""
     result = subprocess.run(
         [ffmpeg_binary(), "-hide_banner", "-nostdin", "-i", str(path)],

@@ -1,0 +1,158 @@
+"""Reading plain PCM WAV, AIFF and FLAC headers in Python, so the common case needs no probe process.
+
+Only files whose header says everything ffmpeg's probe would are read here: no tags, no
+cover art, no exotic layouts. Anything else returns None and ffmpeg probes it.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+from .errors import InputRejected, hms
+from .probe import AudioStream, MediaInfo
+
+# Chunks that carry neither audio nor tags (a LIST/id3 chunk has tags: ffmpeg reads those).
+_WAV_SILENT_CHUNKS = {b"fmt ", b"fact", b"JUNK", b"junk", b"PAD ", b"PEAK"}
+_WAV_PCM, _WAV_FLOAT, _WAV_EXTENSIBLE = 1, 3, 0xFFFE
+_UNKNOWN_SIZES = {0, 0xFFFFFFFF}  # written by streaming encoders that never came back to fill it in
+# (codec, sample format as ffmpeg names them, integer depth) by (is_float, bits, endianness)
+_PCM = {
+    (False, 8, "le"): ("pcm_u8", "u8", 8), (False, 16, "le"): ("pcm_s16le", "s16", 16),
+    (False, 24, "le"): ("pcm_s24le", "s32 (24 bit)", 24), (False, 32, "le"): ("pcm_s32le", "s32", 32),
+    (True, 32, "le"): ("pcm_f32le", "flt", None), (True, 64, "le"): ("pcm_f64le", "dbl", None),
+    (False, 8, "be"): ("pcm_s8", "u8", 8), (False, 16, "be"): ("pcm_s16be", "s16", 16),
+    (False, 24, "be"): ("pcm_s24be", "s32 (24 bit)", 24), (False, 32, "be"): ("pcm_s32be", "s32", 32),
+}
+
+
+def read_header(path: Path) -> MediaInfo | None:
+    """MediaInfo from the header alone, or None when ffmpeg must probe.
+
+    Raises InputRejected when the header promises more audio than the file holds.
+    """
+    with open(path, "rb") as file:
+        magic = file.read(12)
+        if magic[:4] == b"RIFF" and magic[8:] == b"WAVE":
+            return _wav(file, path.stat().st_size)
+        if magic[:4] == b"FORM" and magic[8:] == b"AIFF":
+            return _aiff(file, path.stat().st_size)
+    if magic[:4] == b"fLaC":
+        return _flac(path)
+    return None
+
+
+def _chunks(file, order: str):
+    """(id, size, offset of the data) for each chunk after the 12-byte file header."""
+    offset = 12
+    while True:
+        file.seek(offset)
+        header = file.read(8)
+        if len(header) < 8:
+            return
+        chunk_id, size = struct.unpack(order + "4sI", header)
+        yield chunk_id, size, offset + 8
+        offset += 8 + size + (size & 1)
+
+
+def _wav(file, file_size: int) -> MediaInfo | None:
+    fmt = None
+    for chunk_id, size, offset in _chunks(file, "<"):
+        if chunk_id == b"fmt ":
+            file.seek(offset)
+            fmt = file.read(min(size, 40))
+        elif chunk_id == b"data":
+            if fmt is None or len(fmt) < 16 or size in _UNKNOWN_SIZES:
+                return None
+            tag, channels, rate, _byte_rate, block, bits = struct.unpack("<HHIIHH", fmt[:16])
+            if tag == _WAV_EXTENSIBLE and len(fmt) >= 26:
+                valid_bits, _mask, tag = struct.unpack("<HIH", fmt[18:26])
+                if valid_bits != bits:
+                    return None
+            if tag not in (_WAV_PCM, _WAV_FLOAT) or not channels or not rate or block != channels * bits // 8:
+                return None
+            # A tag chunk after the audio still needs ffmpeg to read it.
+            if offset + size < file_size and not _only_silent_chunks_after(file, offset + size + (size & 1)):
+                return None
+            return _pcm_info("wav", (tag == _WAV_FLOAT, bits, "le"), channels, rate,
+                             frames=size // block, available=(file_size - offset) // block)
+        elif chunk_id not in _WAV_SILENT_CHUNKS:
+            return None
+    return None
+
+
+def _only_silent_chunks_after(file, offset: int) -> bool:
+    file.seek(offset)
+    while header := file.read(8):
+        if len(header) < 8 or header[:4] not in _WAV_SILENT_CHUNKS:
+            return False
+        offset += 8 + int.from_bytes(header[4:], "little")
+        file.seek(offset)
+    return True
+
+
+def _aiff(file, file_size: int) -> MediaInfo | None:
+    comm = None
+    for chunk_id, _size, offset in _chunks(file, ">"):
+        if chunk_id == b"COMM":
+            file.seek(offset)
+            comm = file.read(18)
+        elif chunk_id == b"SSND":
+            if comm is None or len(comm) < 18:
+                return None
+            channels, frames, bits = struct.unpack(">hIh", comm[:8])
+            rate = round(_extended(comm[8:18]))
+            block = channels * bits // 8
+            if channels <= 0 or rate <= 0 or (False, bits, "be") not in _PCM:
+                return None
+            file.seek(offset)
+            data_offset = offset + 8 + struct.unpack(">I", file.read(4))[0]
+            return _pcm_info("aiff", (False, bits, "be"), channels, rate,
+                             frames=frames, available=(file_size - data_offset) // block)
+        elif chunk_id != b"FVER":
+            return None  # NAME, AUTH, ID3 ... are tags; AIFC compression needs ffmpeg
+    return None
+
+
+def _extended(raw: bytes) -> float:
+    """An 80-bit IEEE 754 extended float (AIFF's sample rate)."""
+    exponent = ((raw[0] & 0x7F) << 8) | raw[1]
+    mantissa = int.from_bytes(raw[2:10], "big")
+    value = mantissa * 2.0 ** (exponent - 16383 - 63)
+    return -value if raw[0] & 0x80 else value
+
+
+def _pcm_info(container: str, kind: tuple[bool, int, str], channels: int, rate: int, *, frames: int,
+              available: int) -> MediaInfo | None:
+    if kind not in _PCM:
+        return None
+    if available <= 0:
+        raise InputRejected("NO_AUDIO_DATA", "The file holds only a header, no audio data")
+    if frames > available:
+        raise InputRejected("CORRUPT_FILE", f"The file is corrupt or truncated at {hms(available / rate)}")
+    codec, sample_format, bits = _PCM[kind]
+    stream = AudioStream(index=0, codec=codec, sample_rate=rate, channels=channels,
+                         sample_format=sample_format, bits_per_sample=bits)
+    return MediaInfo(format=container, duration=frames / rate, audio=[stream], has_video=False,
+                     cover_stream=None, tags={})
+
+
+def _flac(path: Path) -> MediaInfo | None:
+    from mutagen.flac import FLAC, error
+
+    try:
+        flac = FLAC(path)
+    except error:
+        return None
+    info = flac.info
+    if flac.pictures or not info.total_samples or not info.sample_rate:
+        return None  # a cover is an extra stream for ffmpeg to copy out
+    tags: dict[str, str] = {}
+    for key, value in flac.tags or []:
+        tags[key.lower()] = f"{tags[key.lower()]};{value}" if key.lower() in tags else value
+    bits = info.bits_per_sample
+    sample_format = ("s16" if bits <= 16 else "s32") + ("" if bits in (16, 32) else f" ({bits} bit)")
+    stream = AudioStream(index=0, codec="flac", sample_rate=info.sample_rate, channels=info.channels,
+                         sample_format=sample_format, bits_per_sample=bits)
+    return MediaInfo(format="flac", duration=info.total_samples / info.sample_rate, audio=[stream],
+                     has_video=False, cover_stream=None, tags=tags)
