@@ -210,6 +210,13 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "sentinel://")):
         "unacked_restore_throttle": 1,
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The stuck-job reaper (converter/services/reaper.py): a running job with no progress write for
+# JOB_STALE_SECONDS lost its worker; it is re-sent up to JOB_MAX_ATTEMPTS starts, then failed.
+JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=15 * 60)
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+CELERY_BEAT_SCHEDULE = {
+    "jobs-reap": {"task": "converter.jobs_reap", "schedule": env.float("JOB_REAP_INTERVAL", default=60.0)},
+}
 
 # django-csp 4: htmx needs no inline script or eval when its indicator styles are off.
 CONTENT_SECURITY_POLICY = {

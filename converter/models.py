@@ -160,6 +160,9 @@ class Job(models.Model):
     errors = models.JSONField(default=list)
     warnings = models.JSONField(default=list)
     cancel_requested = models.BooleanField(default=False)
+    # How many times a worker has started the job; the stuck-job reaper stops re-sending at
+    # JOB_MAX_ATTEMPTS (converter/services/reaper.py).
+    attempts = models.PositiveSmallIntegerField(default=0)
     callback = models.URLField(max_length=1000, blank=True)
     notify_status = models.BooleanField(default=False)
     # The absolute /v2 URL an API job was created through: the worker's callbacks link from it.

@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from converter.providers.api2convert import poll as api2convert_poll_service
-from converter.services import callbacks, jobs
+from converter.services import callbacks, jobs, reaper
 
 
 @shared_task(name="converter.job_run", acks_late=True)
@@ -29,3 +29,9 @@ def api2convert_poll(job_id: str, interval: float) -> None:
 def api2convert_refresh(job_id: str) -> None:
     """A callback's hint: read the job now (the poll chain carries on regardless)."""
     api2convert_poll_service.job_refresh(job_id)
+
+
+@shared_task(name="converter.jobs_reap")
+def jobs_reap() -> None:
+    """Run by Celery beat: re-send or fail jobs whose worker vanished."""
+    reaper.jobs_reap()

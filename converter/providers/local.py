@@ -1,5 +1,6 @@
 """Runs a job on the embedded engine inside the Celery worker."""
 
+import errno
 import hashlib
 import logging
 import shutil
@@ -8,6 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
+from django.db.models import F
 from django.utils import timezone
 
 from converter import engine
@@ -16,6 +18,8 @@ from converter.services.jobs import job_finish, job_set
 from converter.url_safety import UrlRefused, download_public_url
 
 logger = logging.getLogger(__name__)
+
+DISK_FULL = "The server ran out of disk space while writing the result. Please try again later."
 
 PROGRESS_EVERY = 0.5  # seconds between progress writes / cancel checks: cheap for the database
 
@@ -31,22 +35,57 @@ def _input_error(job_input: JobInput, code: str, message: str) -> dict:
     return {"source": "input", "id_source": str(job_input.pk), "code": code, "message": message}
 
 
+def _outputs_discard(job: Job) -> None:
+    """Remove the job's outputs, files included, and any file a dead worker left half-saved."""
+    for output in job.outputs.all():
+        output.file.delete(save=False)
+        output.delete()
+    storage, folder = JobOutput.file.field.storage, f"jobs/{job.pk}/output"
+    try:
+        subfolders, files = storage.listdir(folder)
+    except (FileNotFoundError, NotImplementedError):
+        return
+    for name in files:
+        storage.delete(f"{folder}/{name}")
+    for sub in subfolders:
+        for name in storage.listdir(f"{folder}/{sub}")[1]:
+            storage.delete(f"{folder}/{sub}/{name}")
+
+
+def _claim(job: Job) -> bool:
+    """Take a queued job for this delivery; False when another delivery has it (a duplicate
+    message, or one the stuck-job reaper re-sent) or it is finished."""
+    now = timezone.now()
+    taken = Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
+        status=Job.Status.DOWNLOADING, attempts=F("attempts") + 1, started_at=job.started_at or now,
+        modified_at=now)
+    return bool(taken)
+
+
 class LocalProvider:
     def run(self, job: Job) -> None:
+        if not _claim(job):
+            logger.info("job %s is %s: this delivery is not needed", job.pk, job.status)
+            return
         workdir = Path(settings.CONVERTER_WORK_DIR) / str(job.pk)
-        # A redelivered task (the worker died mid-job) starts over from a clean slate.
+        # A re-sent job (its worker died mid-job) starts over from a clean slate.
         shutil.rmtree(workdir, ignore_errors=True)
-        job.outputs.all().delete()
+        _outputs_discard(job)
         try:
             self._run(job, workdir)
         except engine.ConversionCanceled:
             job_finish(job, Job.Status.CANCELED, info="Canceled by a user.")
-        except Exception:
-            logger.exception("job %s crashed", job.pk)
-            job_finish(job, Job.Status.FAILED, errors=[{
-                "source": "conversion", "id_source": str(job.pk), "code": "INTERNAL_ERROR",
-                "message": "The conversion failed unexpectedly. It was logged; please try again.",
-            }])
+        except Exception as exc:
+            _outputs_discard(job)  # a partly saved output is no result
+            if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+                logger.error("job %s: disk full", job.pk)
+                error = {"code": "DISK_FULL", "message": DISK_FULL}
+            else:
+                logger.exception("job %s crashed", job.pk)
+                error = {"code": "INTERNAL_ERROR",
+                         "message": "The conversion failed unexpectedly. It was logged; please try again."}
+            job_finish(job, Job.Status.FAILED, info=error["message"],
+                       errors=[{"source": "conversion", "id_source": str(job.pk), **error}])
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
