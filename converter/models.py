@@ -19,6 +19,14 @@ class Team(models.Model):
     default_engine = models.CharField(max_length=20, choices=Engine, default=Engine.LOCAL)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="teams")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by administrators (services/quotas.py, services/retention.py); empty means no limit
+    # (retention: the site's RETENTION_DAYS).
+    retention_days = models.PositiveIntegerField(null=True, blank=True,
+                                                 help_text="Days results are kept. Empty: the site default.")
+    quota_jobs_per_month = models.PositiveIntegerField(null=True, blank=True)
+    quota_audio_minutes_per_month = models.PositiveIntegerField(null=True, blank=True)
+    quota_max_file_mb = models.PositiveIntegerField(null=True, blank=True, verbose_name="Quota max file (MiB)")
+    quota_concurrent_jobs = models.PositiveIntegerField(null=True, blank=True)
 
     def __str__(self):
         return self.name
@@ -175,10 +183,19 @@ class Job(models.Model):
     # the submit has sent them to api2convert.
     remote_password_encrypted = models.TextField(blank=True)
     spent = models.IntegerField(default=0)
+    # Usage (services/usage.py): input bytes from creation, the rest filled when the job ends.
+    input_bytes = models.BigIntegerField(default=0)
+    output_bytes = models.BigIntegerField(default=0)
+    audio_seconds = models.FloatField(default=0)
+    processing_seconds = models.FloatField(default=0)
+    error_code = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     modified_at = models.DateTimeField(auto_now=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When the retention task deletes the job's files (services/retention.py); set at finish.
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    expired = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]

@@ -13,6 +13,7 @@ from converter.options import OptionsInvalid
 from converter.selectors import job_for
 from converter.services.jobs import JobInvalid, job_cancel, job_create, job_enqueue, job_set
 from converter.services.passwords import password_hashes_make
+from converter.services.quotas import QuotaExceeded
 
 PAGE_SIZE = 50  # as the vendor
 
@@ -47,6 +48,8 @@ def _create(request: HttpRequest) -> JsonResponse:
                     **_notification_fields(wanted))
     except OptionsInvalid as exc:
         raise ApiProblem(400, str(exc), errors=exc.errors) from None
+    except QuotaExceeded as exc:  # before JobInvalid, its base: the vendor's "payment required"
+        raise ApiProblem(402, str(exc)) from None
     except JobInvalid as exc:
         raise ApiProblem(400, str(exc)) from None
     return JsonResponse(job_json(job, api_base(request)), status=201)

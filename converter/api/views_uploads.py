@@ -13,7 +13,8 @@ from converter.api.auth import require_job_token
 from converter.api.http import ApiProblem, endpoint, invalid_field
 from converter.api.serializers import input_json
 from converter.models import Job
-from converter.services.jobs import input_add_upload
+from converter.services.jobs import display_filename, input_add_upload
+from converter.services.quotas import QuotaExceeded, quota_check_file
 
 # Multipart framing around the file: a body past this is refused before it is read.
 _MULTIPART_OVERHEAD = 64 * 1024
@@ -54,4 +55,9 @@ def upload_file(request: HttpRequest, job_id):
         raise ApiProblem(409, f"The job is {job.status}; files can only be added before it starts.")
     if job.inputs.count() >= settings.MAX_UPLOAD_FILES:
         raise ApiProblem(400, f"At most {settings.MAX_UPLOAD_FILES} files per job.")
-    return JsonResponse(input_json(input_add_upload(job, _received_file(request))))
+    upload = _received_file(request)
+    try:
+        quota_check_file(job.team, display_filename(upload.name), upload.size)
+    except QuotaExceeded as exc:
+        raise ApiProblem(402, str(exc)) from None
+    return JsonResponse(input_json(input_add_upload(job, upload)))

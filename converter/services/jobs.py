@@ -14,6 +14,8 @@ from converter.providers.api2convert import crypto
 from converter.services import callbacks
 from converter.services.passwords import password_hashes_make
 from converter.services.presets import options_with_preset
+from converter.services.retention import expires_at_for
+from converter.services.usage import usage_at_finish
 from converter.url_safety import UrlRefused, check_public_url
 
 logger = logging.getLogger(__name__)
@@ -61,6 +63,9 @@ def job_create(*, team: Team, user, options: dict, uploads=(), urls=(), engine: 
     uploads, urls = list(uploads), [url.strip() for url in urls if url.strip()]
     if process:
         _check_inputs(uploads, urls)
+    from converter.services.quotas import quota_check  # quotas' error is a JobInvalid: import here
+
+    quota_check(team, [(display_filename(upload.name), upload.size) for upload in uploads])
     engine = engine or team.default_engine
     if engine not in Team.Engine.values:
         raise OptionsInvalid({"engine": "Unknown engine."})
@@ -71,6 +76,8 @@ def job_create(*, team: Team, user, options: dict, uploads=(), urls=(), engine: 
             # api2convert needs the plaintext once, at submit: kept encrypted until then.
             remote_password_encrypted=(crypto.encrypt(",".join(passwords))
                                        if passwords and engine == Team.Engine.API2CONVERT else ""),
+            input_bytes=sum(upload.size for upload in uploads),
+            expires_at=expires_at_for(team, timezone.now()),
         )
         for upload in uploads:
             input_add_upload(job, upload)
@@ -132,7 +139,9 @@ def job_set(job: Job, **fields) -> None:
 
 
 def job_finish(job: Job, status: str, *, errors: list | None = None, info: str = "") -> None:
-    fields = {"status": status, "finished_at": timezone.now(), "status_info": info[:500]}
+    now = timezone.now()
+    fields = {"status": status, "finished_at": now, "status_info": info[:500],
+              "expires_at": expires_at_for(job.team, now), **usage_at_finish(job, status, errors, now)}
     if status == Job.Status.COMPLETED:
         fields["progress"] = 100.0
     if errors is not None:

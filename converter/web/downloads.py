@@ -4,6 +4,7 @@ from django.http import HttpRequest
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from converter.models import JobOutput
 from converter.selectors import output_for
 from converter.services.downloads import output_response, password_accepts, supplied_password
 from converter.web.teams import team_required
@@ -12,6 +13,8 @@ from converter.web.unlocks import is_unlocked, unlock
 
 def _serve(request: HttpRequest, output_id, *, as_attachment: bool):
     output = output_for(request.team, output_id)
+    if output.status == JobOutput.Status.EXPIRED:
+        return render(request, "usage/output_expired.html", {"output": output}, status=410)
     supplied = supplied_password(request)
     if not is_unlocked(request, output):
         if not password_accepts(output.job, supplied):

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from converter.web import downloads, teams, views_auth, views_convert, views_jobs
+from converter.web import downloads, teams, views_auth, views_convert, views_jobs, views_usage
 
 urlpatterns = [
     path("", views_convert.convert, name="convert"),
@@ -15,6 +15,7 @@ urlpatterns = [
     path("outputs/<uuid:output_id>/download", downloads.output_download, name="output_download"),
     path("outputs/<uuid:output_id>/play", downloads.output_play, name="output_play"),
     path("teams/switch/", teams.team_switch, name="team_switch"),
+    path("settings/usage/", views_usage.team_usage, name="team_usage"),
     path("signup/", views_auth.signup, name="signup"),
     path("login/", auth_views.LoginView.as_view(template_name="auth/login.html",
                                                 redirect_authenticated_user=True), name="login"),
