@@ -217,6 +217,14 @@ JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
 CELERY_BEAT_SCHEDULE = {
     "jobs-reap": {"task": "converter.jobs_reap", "schedule": env.float("JOB_REAP_INTERVAL", default=60.0)},
 }
+# Retention (converter/services/retention.py): a job's files are deleted RETENTION_DAYS after it
+# ends unless its team has its own period; beat looks for due jobs every RETENTION_SWEEP_SECONDS.
+RETENTION_DAYS = env.int("RETENTION_DAYS", default=7)
+CELERY_BEAT_SCHEDULE["retention-expire"] = {
+    "task": "converter.retention_expire", "schedule": env.float("RETENTION_SWEEP_SECONDS", default=3600.0),
+}
+# Beat remembers last run times here: under VAR_DIR, not in the working directory.
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # django-csp 4: htmx needs no inline script or eval when its indicator styles are off.
 CONTENT_SECURITY_POLICY = {

@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from converter.providers.api2convert import poll as api2convert_poll_service
-from converter.services import callbacks, jobs, reaper
+from converter.services import callbacks, jobs, reaper, retention
 
 
 @shared_task(name="converter.job_run", acks_late=True)
@@ -35,3 +35,9 @@ def api2convert_refresh(job_id: str) -> None:
 def jobs_reap() -> None:
     """Run by Celery beat: re-send or fail jobs whose worker vanished."""
     reaper.jobs_reap()
+
+
+@shared_task(name="converter.retention_expire")
+def retention_expire() -> None:
+    """Run by Celery beat: delete the files of jobs past their retention period."""
+    retention.retention_expire()
