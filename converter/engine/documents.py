@@ -1,0 +1,204 @@
+"""The speakable text of a document, as paragraphs: plain text, Markdown, HTML, subtitles, PDF, DOCX,
+EPUB, ODT. The kind comes from detect.py.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from html.parser import HTMLParser
+from pathlib import Path
+from xml.etree import ElementTree
+
+from .detect import decode_text
+from .errors import InputRejected
+
+MAX_TEXT_BYTES = 64 * 1024 * 1024  # a text file, or a document's unpacked XML, larger than this is refused
+_BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article",
+               "blockquote", "pre", "dd", "dt", "td", "th", "title", "header", "footer", "figcaption"}
+_HIDDEN_TAGS = {"script", "style", "head", "template", "noscript", "svg", "math"}
+_CUE_TIMING_RE = re.compile(r"^\s*(\d+:)?\d\d:\d\d[,.]\d+\s*-->")
+_MARKDOWN_RULES = (
+    (re.compile(r"^\s*(```|~~~).*$", re.M), ""),  # code fence lines
+    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # image -> its alt text
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # link -> its text
+    (re.compile(r"^\s{0,3}#{1,6}\s*(.*?)\s*#*\s*$", re.M), r"\1."),  # heading -> a sentence
+    (re.compile(r"^\s{0,3}(?:>\s?)+", re.M), ""),  # block quote markers
+    (re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+", re.M), ""),  # list markers
+    (re.compile(r"^\s*(?:[-*_]\s*){3,}$", re.M), ""),  # horizontal rules
+    (re.compile(r"^\s*\|?(?:\s*:?-+:?\s*\|)+\s*$", re.M), ""),  # table separator rows
+    (re.compile(r"\|"), " "),
+    (re.compile(r"(\*\*|__|\*|_|~~|`)(?=\S)(.+?)(?<=\S)\1"), r"\2"),  # emphasis and inline code
+    (re.compile(r"<[^>\n]+>"), ""),  # inline HTML
+)
+
+
+def paragraphs_of(path: Path, kind: str) -> list[str]:
+    """The document's text, one paragraph per item, whitespace collapsed, empty ones dropped.
+
+    Raises InputRejected for an encrypted or corrupt document.
+    """
+    if kind in ("pdf", "docx", "epub", "odt", "ole"):
+        blocks = _READERS[kind](path)
+    else:
+        if path.stat().st_size > MAX_TEXT_BYTES:
+            raise InputRejected("FILE_TOO_LARGE", "The text is too long to speak")
+        text = decode_text(path.read_bytes()) or ""
+        blocks = _TEXT_READERS[kind](text)
+    paragraphs = [" ".join(block.split()) for block in blocks]
+    return [paragraph for paragraph in paragraphs if any(ch.isalnum() for ch in paragraph)]
+
+
+def _split_blank_lines(text: str) -> list[str]:
+    return re.split(r"\n\s*\n", text)
+
+
+def _markdown(text: str) -> list[str]:
+    for pattern, replacement in _MARKDOWN_RULES:
+        text = pattern.sub(replacement, text)
+    return _split_blank_lines(text)
+
+
+def _subtitles(text: str) -> list[str]:
+    """Cue text in order: cue numbers, timings, the WEBVTT header, NOTE/STYLE blocks and tags dropped."""
+    cues = []
+    for block in _split_blank_lines(text.replace("\r\n", "\n")):
+        lines = [line for line in block.strip().split("\n") if line.strip()]
+        if not lines or lines[0].startswith(("WEBVTT", "NOTE", "STYLE", "REGION")):
+            continue
+        timing = next((i for i, line in enumerate(lines) if _CUE_TIMING_RE.match(line)), None)
+        if timing is None:
+            continue
+        cue = " ".join(lines[timing + 1:])
+        cues.append(re.sub(r"<[^>]*>|\{\\[^}]*\}", "", cue))
+    return cues
+
+
+class _VisibleText(HTMLParser):
+    """Text a browser would show, a paragraph per block element."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[str] = [""]
+        self._hidden = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _HIDDEN_TAGS:
+            self._hidden += 1
+        elif tag in _BLOCK_TAGS:
+            self.blocks.append("")
+
+    def handle_endtag(self, tag):
+        if tag in _HIDDEN_TAGS:
+            self._hidden = max(0, self._hidden - 1)
+        elif tag in _BLOCK_TAGS:
+            self.blocks.append("")
+
+    def handle_data(self, data):
+        if not self._hidden:
+            self.blocks[-1] += data
+
+
+def _html(text: str) -> list[str]:
+    parser = _VisibleText()
+    parser.feed(text)
+    parser.close()
+    return parser.blocks
+
+
+def _pdf(path: Path) -> list[str]:
+    from pypdf import PdfReader
+    from pypdf.errors import FileNotDecryptedError, PdfReadError
+
+    try:
+        reader = PdfReader(path)
+        # Many PDFs are encrypted with an empty user password (only editing is restricted).
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise FileNotDecryptedError("password")
+        return [page.extract_text() or "" for page in reader.pages]
+    except FileNotDecryptedError:
+        raise _encrypted("PDF") from None
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as error:
+        raise _corrupt("PDF", error) from None
+
+
+def _docx(path: Path) -> list[str]:
+    import docx
+
+    _check_unpacked_size(path, "DOCX")
+    try:
+        document = docx.Document(str(path))
+    except Exception as error:  # BadZipFile, KeyError, python-docx's PackageNotFoundError, lxml's errors...
+        raise _corrupt("DOCX", error) from None
+    blocks = [paragraph.text for paragraph in document.paragraphs]
+    for table in document.tables:
+        blocks += [cell.text for row in table.rows for cell in row.cells]
+    return blocks
+
+
+def _epub(path: Path) -> list[str]:
+    """The spine's XHTML documents in reading order (container.xml -> OPF -> spine)."""
+    _check_unpacked_size(path, "EPUB")
+    try:
+        with zipfile.ZipFile(path) as book:
+            container = ElementTree.fromstring(book.read("META-INF/container.xml"))
+            opf_path = next(element.get("full-path") for element in container.iter()
+                            if element.tag.endswith("rootfile"))
+            opf = ElementTree.fromstring(book.read(opf_path))
+            items = {element.get("id"): element.get("href") for element in opf.iter()
+                     if element.tag.endswith("}item")}
+            spine = [items[element.get("idref")] for element in opf.iter()
+                     if element.tag.endswith("}itemref")]
+            base = posixpath.dirname(opf_path)
+            blocks = []
+            for href in spine:
+                member = posixpath.normpath(posixpath.join(base, href))
+                blocks += _html(book.read(member).decode("utf-8", "replace"))
+            return blocks
+    except (zipfile.BadZipFile, KeyError, StopIteration, ElementTree.ParseError, OSError) as error:
+        raise _corrupt("EPUB", error) from None
+
+
+def _odt(path: Path) -> list[str]:
+    _check_unpacked_size(path, "ODT")
+    try:
+        with zipfile.ZipFile(path) as document:
+            content = ElementTree.fromstring(document.read("content.xml"))
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError) as error:
+        raise _corrupt("ODT", error) from None
+    return ["".join(element.itertext()) for element in content.iter()
+            if element.tag.endswith(("}p", "}h"))]
+
+
+def _ole(path: Path) -> list[str]:
+    """An OLE compound file: a password-protected Office document, or a legacy binary one."""
+    if "EncryptedPackage".encode("utf-16-le") in path.read_bytes()[:MAX_TEXT_BYTES]:
+        raise _encrypted("document")
+    raise InputRejected("UNSUPPORTED_TYPE",
+                        "Legacy Office documents (.doc) are not supported: save it as DOCX")
+
+
+def _check_unpacked_size(path: Path, label: str) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as error:
+        raise _corrupt(label, error) from None
+    if unpacked > MAX_TEXT_BYTES:
+        raise InputRejected("FILE_TOO_LARGE", f"The {label} document unpacks to more than "
+                                              f"{MAX_TEXT_BYTES // 2**20} MiB")
+
+
+def _encrypted(label: str) -> InputRejected:
+    return InputRejected("ENCRYPTED_DOCUMENT",
+                         f"The {label} is password-protected: remove the password and upload it again")
+
+
+def _corrupt(label: str, error: Exception) -> InputRejected:
+    return InputRejected("CORRUPT_FILE", f"The {label} document is corrupt and cannot be read ({error})")
+
+
+_READERS = {"pdf": _pdf, "docx": _docx, "epub": _epub, "odt": _odt, "ole": _ole}
+_TEXT_READERS = {"text": _split_blank_lines, "markdown": _markdown, "html": _html, "srt": _subtitles,
+                 "vtt": _subtitles}
