@@ -1,10 +1,15 @@
 """Reads. Every query that a page or the API makes is scoped to a team here."""
 
-from django.db.models import Prefetch, QuerySet
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from converter import options
-from converter.models import Api2convertAccount, Job, JobInput, JobOutput, Membership, Preset, Team
+from converter.models import Api2convertAccount, Invite, Job, JobInput, JobOutput, Membership, Preset, Team
 
 
 def teams_for(user) -> QuerySet[Team]:
@@ -22,16 +27,101 @@ def job_for(team: Team, job_id) -> Job:
     return get_object_or_404(Job.objects.select_related("created_by"), pk=job_id, team=team)
 
 
-def jobs_for_team(team: Team, limit: int = 50) -> QuerySet[Job]:
-    return (
-        Job.objects.filter(team=team)
-        .select_related("created_by")
-        .prefetch_related(
-            Prefetch("inputs", queryset=JobInput.objects.order_by("created_at")),
-            Prefetch("outputs", queryset=JobOutput.objects.order_by("created_at")),
-        )
-        .order_by("-created_at")[:limit]
+def _with_files(jobs: QuerySet[Job]) -> QuerySet[Job]:
+    """Jobs with their creator, inputs and outputs: three queries for any number of jobs."""
+    return jobs.select_related("created_by").prefetch_related(
+        Prefetch("inputs", queryset=JobInput.objects.order_by("created_at")),
+        Prefetch("outputs", queryset=JobOutput.objects.order_by("created_at")),
     )
+
+
+def jobs_for_team(team: Team, limit: int = 50) -> QuerySet[Job]:
+    return _with_files(Job.objects.filter(team=team)).order_by("-created_at")[:limit]
+
+
+def members_of(team: Team) -> QuerySet[Membership]:
+    return Membership.objects.filter(team=team).select_related("user").order_by("user__username")
+
+
+@dataclass(frozen=True)
+class HistoryFilters:
+    status: str = ""
+    member: int | None = None  # the user who started the job
+    engine: str = ""
+    date_from: date | None = None
+    date_to: date | None = None  # inclusive
+    q: str = ""  # part of an input's file name
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    jobs: list[Job]
+    older: str = ""  # cursors of the neighbouring pages, "" when there is none
+    newer: str = ""
+
+
+HISTORY_PAGE_SIZE = 25
+
+
+def _cursor(job: Job) -> str:
+    return f"{int(job.created_at.timestamp() * 1_000_000)}.{job.pk.hex}"
+
+
+def _cursor_position(cursor: str) -> tuple[datetime, uuid.UUID] | None:
+    try:
+        micros, _, pk = cursor.partition(".")
+        return datetime.fromtimestamp(int(micros) / 1_000_000, tz=UTC), uuid.UUID(hex=pk)
+    except ValueError:
+        return None
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _history_filtered(team: Team, filters: HistoryFilters) -> QuerySet[Job]:
+    jobs = Job.objects.filter(team=team)
+    if filters.status:
+        jobs = jobs.filter(status=filters.status)
+    if filters.member:
+        jobs = jobs.filter(created_by_id=filters.member)
+    if filters.engine:
+        jobs = jobs.filter(engine=filters.engine)
+    if filters.date_from:
+        jobs = jobs.filter(created_at__gte=_day_start(filters.date_from))
+    if filters.date_to:
+        jobs = jobs.filter(created_at__lt=_day_start(filters.date_to + timedelta(days=1)))
+    if filters.q:
+        jobs = jobs.filter(Exists(JobInput.objects.filter(job=OuterRef("pk"), filename__icontains=filters.q)))
+    return jobs
+
+
+def job_history_for(team: Team, filters: HistoryFilters, *, before: str = "", after: str = "",
+                    size: int = HISTORY_PAGE_SIZE) -> HistoryPage:
+    """One page of the team's jobs, newest first, after keyset pagination: a page costs the
+    same at the millionth job as at the first (no OFFSET, no COUNT), from the (team, filter,
+    -created_at) indexes. `before`/`after` are cursors from a previous page."""
+    jobs = _history_filtered(team, filters)
+    if position := _cursor_position(after):
+        at, pk = position
+        page = list(_with_files(jobs.filter(Q(created_at__gt=at) | Q(created_at=at, pk__gt=pk)))
+                    .order_by("created_at", "pk")[:size + 1])
+        more_newer = len(page) > size
+        page = page[:size][::-1]
+        return HistoryPage(page, older=_cursor(page[-1]) if page else "",
+                           newer=_cursor(page[0]) if more_newer else "")
+    if position := _cursor_position(before):
+        at, pk = position
+        jobs = jobs.filter(Q(created_at__lt=at) | Q(created_at=at, pk__lt=pk))
+    page = list(_with_files(jobs).order_by("-created_at", "-pk")[:size + 1])
+    more_older = len(page) > size
+    page = page[:size]
+    return HistoryPage(page, older=_cursor(page[-1]) if more_older else "",
+                       newer=_cursor(page[0]) if position and page else "")
+
+
+def jobs_selected(team: Team, job_ids) -> QuerySet[Job]:
+    return _with_files(Job.objects.filter(team=team, pk__in=job_ids)).order_by("-created_at")
 
 
 def output_for(team: Team, output_id) -> JobOutput:
@@ -51,3 +141,26 @@ def engines_for(team: Team) -> list[tuple[str, str]]:
     engines = [(value, label) for value, label in Team.Engine.choices
                if value != Team.Engine.API2CONVERT or Api2convertAccount.objects.filter(team=team).exists()]
     return sorted(engines, key=lambda engine: engine[0] != team.default_engine)
+
+
+def membership_in(team: Team, membership_id) -> Membership:
+    return get_object_or_404(Membership.objects.select_related("user"), pk=membership_id, team=team)
+
+
+def invite_in(team: Team, invite_id) -> Invite:
+    return get_object_or_404(Invite, pk=invite_id, team=team)
+
+
+def invite_addressed(user, invite_id) -> Invite:
+    """An invitation to this user by name: someone else's does not exist for them."""
+    return get_object_or_404(Invite.objects.select_related("team"), pk=invite_id, user=user)
+
+
+def invites_open_for(team: Team) -> QuerySet[Invite]:
+    return (Invite.objects.filter(team=team, used_at=None, expires_at__gt=timezone.now())
+            .select_related("user", "created_by"))
+
+
+def invites_addressed_to(user) -> QuerySet[Invite]:
+    return (Invite.objects.filter(user=user, used_at=None, expires_at__gt=timezone.now())
+            .select_related("team", "created_by"))

@@ -4,6 +4,8 @@ import logging
 import unicodedata
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
@@ -82,8 +84,7 @@ def job_create(*, team: Team, user, options: dict, uploads=(), urls=(), engine: 
         for upload in uploads:
             input_add_upload(job, upload)
         for url in urls:
-            JobInput.objects.create(job=job, type=JobInput.Type.REMOTE, source=url,
-                                    filename=display_filename(url.split("?")[0]) or "download")
+            input_add_remote(job, url)
         if process:
             job_enqueue(job)
     return job
@@ -96,6 +97,11 @@ def input_add_upload(job: Job, upload) -> JobInput:
     job_input.file.save(job_input.filename, upload, save=False)
     job_input.save()
     return job_input
+
+
+def input_add_remote(job: Job, url: str) -> JobInput:
+    return JobInput.objects.create(job=job, type=JobInput.Type.REMOTE, source=url,
+                                   filename=display_filename(url.split("?")[0]) or "download")
 
 
 def job_enqueue(job: Job) -> None:
@@ -149,3 +155,56 @@ def job_finish(job: Job, status: str, *, errors: list | None = None, info: str =
     job_set(job, **fields)
     logger.info("job %s %s", job.pk, status, extra={"job_id": str(job.pk), "team": job.team_id,
                                                    "engine": job.engine})
+
+
+def can_delete_job(membership: Membership | None, job: Job) -> bool:
+    """Owners and admins delete any of the team's jobs; members their own; viewers none."""
+    if membership is None or membership.team_id != job.team_id or not membership.can_convert:
+        return False
+    manager = membership.role in (Membership.Role.OWNER, Membership.Role.ADMIN)
+    return manager or job.created_by_id == membership.user_id
+
+
+def job_delete(job: Job, *, membership: Membership) -> None:
+    """Delete a finished job and, once that is committed, its stored files."""
+    if not can_delete_job(membership, job):
+        raise PermissionDenied("Only the team's owners and admins, or whoever started it, can delete a job.")
+    if not job.is_terminal:
+        raise JobInvalid("The job is still running: cancel it first.")
+    files = [item.file for item in [*job.inputs.all(), *job.outputs.all()] if item.file]
+
+    def delete_files():
+        for stored in files:
+            stored.storage.delete(stored.name)
+
+    with transaction.atomic():
+        job.delete()
+        # Files go only if the rows did: a rolled-back delete must not leave rows without files.
+        transaction.on_commit(delete_files)
+
+
+def job_rerun(job: Job, *, user) -> Job:
+    """A new job with the same inputs (stored uploads copied, URLs fetched again), engine,
+    options and download passwords (their hashes carry over)."""
+    if job.has_password and job.engine == Team.Engine.API2CONVERT:
+        raise JobInvalid("api2convert needs the download password itself, and it is not kept: "
+                         "use “Edit and re-run” and give the password again.")
+    inputs = list(job.inputs.all())
+    gone = [item.filename for item in inputs if item.type == JobInput.Type.UPLOAD
+            and not (item.file and item.file.storage.exists(item.file.name))]
+    if gone:
+        raise JobInvalid(f"The uploaded files of this job are no longer stored: {', '.join(gone)}.")
+    options = {name: value for name, value in job.options.items() if name != "preset"}
+    with transaction.atomic():
+        rerun = job_create(team=job.team, user=user, options=options, engine=job.engine, process=False)
+        for item in inputs:
+            if item.type == JobInput.Type.UPLOAD:
+                with item.file.open("rb") as stored:
+                    copy = File(stored, name=item.filename)
+                    copy.content_type = item.content_type
+                    input_add_upload(rerun, copy)
+            else:
+                input_add_remote(rerun, item.source)
+        job_set(rerun, password_hashes=job.password_hashes)
+        job_enqueue(rerun)
+    return rerun

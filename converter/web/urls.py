@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from converter.web import downloads, teams, views_auth, views_convert, views_jobs, views_usage
+from converter.web import downloads, teams, views_auth, views_convert, views_jobs, views_teams
 
 urlpatterns = [
     path("", views_convert.convert, name="convert"),
@@ -9,13 +9,31 @@ urlpatterns = [
     path("presets/apply/", views_convert.preset_apply, name="preset_apply"),
     path("presets/save/", views_convert.preset_save, name="preset_save"),
     path("history/", views_jobs.history, name="history"),
+    path("history/zip/", views_jobs.history_zip, name="history_zip"),
+    path("jobs/<uuid:job_id>/row/", views_jobs.history_row, name="history_row"),
+    path("jobs/<uuid:job_id>/rerun/", views_jobs.job_rerun, name="job_rerun"),
+    path("jobs/<uuid:job_id>/edit/", views_convert.convert_from_job, name="job_edit"),
+    path("jobs/<uuid:job_id>/delete/", views_jobs.job_delete, name="job_delete"),
     path("jobs/<uuid:job_id>/", views_jobs.job_detail, name="job_detail"),
     path("jobs/<uuid:job_id>/status/", views_jobs.job_status, name="job_status"),
     path("jobs/<uuid:job_id>/cancel/", views_jobs.job_cancel, name="job_cancel"),
     path("outputs/<uuid:output_id>/download", downloads.output_download, name="output_download"),
     path("outputs/<uuid:output_id>/play", downloads.output_play, name="output_play"),
     path("teams/switch/", teams.team_switch, name="team_switch"),
-    path("settings/usage/", views_usage.team_usage, name="team_usage"),
+    path("teams/", views_teams.team_list, name="team_list"),
+    path("teams/new/", views_teams.team_create, name="team_create"),
+    path("teams/members/", views_teams.team_members, name="team_members"),
+    path("teams/members/<int:membership_id>/role/", views_teams.member_role, name="member_role"),
+    path("teams/members/<int:membership_id>/remove/", views_teams.member_remove, name="member_remove"),
+    path("teams/members/<int:membership_id>/transfer/", views_teams.member_transfer, name="member_transfer"),
+    path("teams/leave/", views_teams.team_leave, name="team_leave"),
+    path("teams/invites/", views_teams.invite_create, name="invite_create"),
+    path("teams/invites/<uuid:invite_id>/revoke/", views_teams.invite_revoke, name="invite_revoke"),
+    path("teams/invitations/<uuid:invite_id>/accept/", views_teams.invitation_accept,
+         name="invitation_accept"),
+    path("teams/invitations/<uuid:invite_id>/decline/", views_teams.invitation_decline,
+         name="invitation_decline"),
+    path("invite/<str:token>/", views_teams.invite_join, name="invite_join"),
     path("signup/", views_auth.signup, name="signup"),
     path("login/", auth_views.LoginView.as_view(template_name="auth/login.html",
                                                 redirect_authenticated_user=True), name="login"),

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from converter.options import OptionsInvalid, validate_options
-from converter.selectors import jobs_for_team, presets_for
+from converter.selectors import job_for, jobs_for_team, presets_for
 from converter.services.jobs import JobInvalid, job_create
 from converter.services.presets import preset_resolve
 from converter.services.presets import preset_save as preset_save_service
@@ -71,6 +71,14 @@ def convert(request: HttpRequest):
     response = _submitted(request, _form(request, data), card=job_card(request, job))
     # app.js empties the file picker and the URL box: those were sent; the options stay.
     return trigger_client_event(response, "jobCreated")
+
+
+@team_required
+@require_GET
+def convert_from_job(request: HttpRequest, job_id):
+    """The convert page filled with a job's options, to change them and convert again. Its
+    download password cannot be filled in: only its hashes are kept."""
+    return _page(request, _form(request, job_for(request.team, job_id).options))
 
 
 def _submitted(request: HttpRequest, form: OptionsForm, *, status: int = 200, **context):

@@ -1,16 +1,32 @@
-"""A job's page, its polled status fragment, cancelling, and the team's history."""
+"""A job's page, its polled status fragment, cancelling, and the team's history with its
+actions: re-run, delete, and a ZIP of a selection."""
 
-from django.http import HttpRequest, HttpResponseForbidden
+import uuid
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.http import content_disposition_header
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
-from converter.selectors import job_for, jobs_for_team
+from converter.options import OptionsInvalid
+from converter.selectors import job_for, job_history_for, jobs_selected, members_of
+from converter.services.jobs import JobInvalid, can_delete_job
 from converter.services.jobs import job_cancel as job_cancel_service
+from converter.services.jobs import job_delete as job_delete_service
+from converter.services.jobs import job_rerun as job_rerun_service
+from converter.services.zips import selection_zip
 from converter.web.cards import job_card
+from converter.web.history_filters import HistoryFilterForm
 from converter.web.teams import team_required
+from converter.web.unlocks import is_unlocked
 
 JOB_FRAGMENT = "converter/job_detail.html#job"
+HISTORY = "converter/history.html"
 
 
 @team_required
@@ -42,8 +58,104 @@ def job_cancel(request: HttpRequest, job_id):
     return redirect("job_detail", job_id=job.pk)
 
 
+def _history_row(request: HttpRequest, job) -> tuple:
+    return job_card(request, job), can_delete_job(request.membership, job)
+
+
+def _page_url(request: HttpRequest, **cursor) -> str:
+    query = request.GET.copy()
+    for name in ("before", "after"):
+        query.pop(name, None)
+    query.update(cursor)
+    return f"{reverse('history')}?{query.urlencode()}"
+
+
 @team_required
 @require_GET
 def history(request: HttpRequest):
-    cards = [job_card(request, job) for job in jobs_for_team(request.team, limit=100)]
-    return render(request, "converter/history.html", {"cards": cards})
+    """The team's jobs, filtered and paged by the query string. An htmx request gets the
+    history region only; a history restore (back button, cache miss) and a plain GET, the page."""
+    form = HistoryFilterForm(request.GET, members=members_of(request.team))
+    page = job_history_for(request.team, form.filters(), before=request.GET.get("before", ""),
+                           after=request.GET.get("after", ""))
+    context = {
+        "form": form,
+        "rows": [_history_row(request, job) for job in page.jobs],
+        "older_url": _page_url(request, before=page.older) if page.older else "",
+        "newer_url": _page_url(request, after=page.newer) if page.newer else "",
+    }
+    partial = request.htmx and not request.htmx.history_restore_request
+    response = render(request, f"{HISTORY}#history" if partial else HISTORY, context)
+    # One URL, two bodies: caches (and the browser's back button) must tell them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@team_required
+@require_GET
+def history_row(request: HttpRequest, job_id):
+    """A history row, polled every two seconds while its job runs."""
+    card, can_delete = _history_row(request, job_for(request.team, job_id))
+    return render(request, f"{HISTORY}#row", {"card": card, "can_delete": can_delete})
+
+
+@team_required
+@require_POST
+def job_rerun(request: HttpRequest, job_id):
+    job = job_for(request.team, job_id)
+    if not request.membership.can_convert:
+        return HttpResponseForbidden("Your role in this team does not allow converting.")
+    try:
+        rerun = job_rerun_service(job, user=request.user)
+    except (JobInvalid, OptionsInvalid) as exc:
+        messages.error(request, str(exc))
+        return redirect("history")
+    messages.success(request, f"Re-running {job_card(request, job).title}.")
+    return redirect("job_detail", job_id=rerun.pk)
+
+
+@team_required
+@require_POST
+def job_delete(request: HttpRequest, job_id):
+    job = job_for(request.team, job_id)
+    title = job_card(request, job).title
+    try:
+        job_delete_service(job, membership=request.membership)
+    except JobInvalid as exc:
+        if request.htmx:
+            return HttpResponse(str(exc), status=409)
+        messages.error(request, str(exc))
+        return redirect("history")
+    if request.htmx:  # the row replaces itself with nothing
+        return HttpResponse("")
+    messages.success(request, f"Deleted {title} and its files.")
+    return redirect("history")
+
+
+@team_required
+@require_GET
+def history_zip(request: HttpRequest):
+    """The outputs of the selected jobs (?job=…&job=…) as one ZIP, streamed."""
+    ids = [value for value in request.GET.getlist("job") if _is_uuid(value)]
+    jobs = jobs_selected(request.team, ids)
+    archive = selection_zip(jobs, is_unlocked=lambda output: is_unlocked(request, output))
+    if archive.skipped:
+        names = ", ".join(output.download_name for output, _why in archive.skipped)
+        messages.warning(request, f"Left out of the ZIP (see skipped.txt in it): {names}.")
+    if not archive.included:
+        if not archive.skipped:
+            messages.error(request, "Select finished jobs with results to download them as a ZIP.")
+        return redirect("history")
+    response = StreamingHttpResponse(archive.stream, content_type="application/zip")
+    response["Content-Length"] = str(len(archive.stream))
+    name = f"{slugify(request.team.name) or 'flac'}-{timezone.now():%Y%m%d-%H%M%S}.zip"
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

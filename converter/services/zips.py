@@ -1,0 +1,60 @@
+"""Many outputs as one ZIP, streamed as it is read: each file is opened only when its turn
+comes, so neither the archive nor any file is ever held in memory."""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.db.models.fields.files import FieldFile
+from zipstream import ZIP_STORED, ZipStream
+
+from converter.models import Job, JobOutput
+from converter.services.downloads import CHUNK
+
+SKIPPED_NOTE = "skipped.txt"
+
+
+@dataclass
+class SelectionZip:
+    stream: ZipStream
+    included: list[JobOutput] = field(default_factory=list)
+    skipped: list[tuple[JobOutput, str]] = field(default_factory=list)  # (output, why)
+
+
+def _chunks(stored: FieldFile):
+    with stored.open("rb") as fileobj:
+        while chunk := fileobj.read(CHUNK):
+            yield chunk
+
+
+def _folder(job: Job) -> str:
+    # Two jobs often make the same file name: one folder per job keeps them apart.
+    return f"{job.created_at:%Y-%m-%d %H.%M.%S} {str(job.pk)[:8]}"
+
+
+def _skip_reason(output: JobOutput, unlocked: bool) -> str:
+    if not unlocked:
+        return "password protected: give its password on the job's page first"
+    if output.remote_uri:
+        return "kept at api2convert: download it from the job's page"
+    if output.status != JobOutput.Status.ENABLED or not output.file:
+        return "expired"
+    return ""
+
+
+def selection_zip(jobs: Iterable[Job], *, is_unlocked: Callable[[JobOutput], bool]) -> SelectionZip:
+    """The outputs of these jobs that this caller may have now; the others are listed, with
+    the reason, in skipped.txt inside the archive. FLAC is compressed already: stored, not
+    deflated, which also makes the archive's length known before the first byte."""
+    result = SelectionZip(ZipStream(compress_type=ZIP_STORED, sized=True))
+    for job in jobs:
+        for output in job.outputs.all():
+            if reason := _skip_reason(output, is_unlocked(output)):
+                result.skipped.append((output, reason))
+                continue
+            result.stream.add(_chunks(output.file), f"{_folder(job)}/{output.download_name}",
+                              size=output.file.size)
+            result.included.append(output)
+    if result.skipped:
+        lines = [f"{_folder(output.job)}/{output.download_name}: {why}" for output, why in result.skipped]
+        result.stream.add("Left out of this archive:\n" + "\n".join(lines) + "\n", SKIPPED_NOTE)
+    return result
