@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from converter.web import downloads, teams, views_auth, views_convert, views_jobs, views_teams
+from converter.web import downloads, teams, views_auth, views_convert, views_jobs, views_teams, views_usage
 
 urlpatterns = [
     path("", views_convert.convert, name="convert"),
@@ -34,6 +34,7 @@ urlpatterns = [
     path("teams/invitations/<uuid:invite_id>/decline/", views_teams.invitation_decline,
          name="invitation_decline"),
     path("invite/<str:token>/", views_teams.invite_join, name="invite_join"),
+    path("settings/usage/", views_usage.team_usage, name="team_usage"),
     path("signup/", views_auth.signup, name="signup"),
     path("login/", auth_views.LoginView.as_view(template_name="auth/login.html",
                                                 redirect_authenticated_user=True), name="login"),
