@@ -151,3 +151,79 @@ def video(path: Path, *, audio_streams: int = 1, seconds: float = 2.0, codecs: t
     args += ["-map", "0:v"] + [arg for n in range(audio_streams) for arg in ("-map", f"{n + 1}:a")]
     ffmpeg(*args, *codecs, "-shortest", str(path))
     return path
+
+
+# Documents, made here too: the engine detects them by content and speaks their text.
+
+def pdf(path: Path, pages: list[str], *, password: str | None = None) -> Path:
+    """A PDF with one line of Helvetica text per page (optionally encrypted with `password`)."""
+    count = len(pages)
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % (4 + 2 * i) for i in range(count))
+               + b"] /Count %d >>" % count,
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    for number, text in enumerate(pages):
+        stream = b"BT /F1 12 Tf 72 720 Td (" + text.encode("latin-1") + b") Tj ET"
+        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+                       b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % (5 + 2 * number))
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    body, offsets = b"%PDF-1.4\n", []
+    for number, content in enumerate(objects, start=1):
+        offsets.append(len(body))
+        body += b"%d 0 obj\n" % number + content + b"\nendobj\n"
+    xref = b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    xref += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    trailer = b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, len(body))
+    path.write_bytes(body + xref + trailer)
+    if password is not None:
+        from pypdf import PdfReader, PdfWriter
+
+        writer = PdfWriter(clone_from=PdfReader(path))
+        writer.encrypt(password, algorithm="AES-128")
+        writer.write(path)
+    return path
+
+
+def docx(path: Path, paragraphs: list[str]) -> Path:
+    import docx as python_docx
+
+    document = python_docx.Document()
+    for paragraph in paragraphs:
+        document.add_paragraph(paragraph)
+    document.save(str(path))
+    return path
+
+
+def epub(path: Path, chapters: list[str]) -> Path:
+    """A minimal EPUB: container.xml -> OPF -> spine of XHTML chapters (listed in reverse in the manifest)."""
+    import zipfile
+
+    items = "".join(f'<item id="c{i}" href="text/c{i}.xhtml" media-type="application/xhtml+xml"/>'
+                    for i in reversed(range(len(chapters))))
+    spine = "".join(f'<itemref idref="c{i}"/>' for i in range(len(chapters)))
+    with zipfile.ZipFile(path, "w") as book:
+        book.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
+        book.writestr("META-INF/container.xml",
+                      '<container xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles>'
+                      '<rootfile full-path="OEBPS/book.opf" media-type="application/oebps-package+xml"/>'
+                      "</rootfiles></container>")
+        book.writestr("OEBPS/book.opf", f'<package xmlns="http://www.idpf.org/2007/opf"><manifest>{items}'
+                                        f"</manifest><spine>{spine}</spine></package>")
+        for i, chapter in enumerate(chapters):
+            book.writestr(f"OEBPS/text/c{i}.xhtml", f"<html><head><title>T</title><style>p{{}}</style></head>"
+                                                    f"<body><p>{chapter}</p></body></html>")
+    return path
+
+
+def odt(path: Path, paragraphs: list[str]) -> Path:
+    import zipfile
+
+    body = "".join(f"<text:p>{paragraph}</text:p>" for paragraph in paragraphs)
+    namespaces = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+                  'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')
+    with zipfile.ZipFile(path, "w") as document:
+        document.writestr("mimetype", "application/vnd.oasis.opendocument.text",
+                          compress_type=zipfile.ZIP_STORED)
+        document.writestr("content.xml", f"<office:document-content {namespaces}><office:body><office:text>"
+                                         f"{body}</office:text></office:body></office:document-content>")
+    return path

@@ -20,14 +20,14 @@ _BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
 _HIDDEN_TAGS = {"script", "style", "head", "template", "noscript", "svg", "math"}
 _CUE_TIMING_RE = re.compile(r"^\s*(\d+:)?\d\d:\d\d[,.]\d+\s*-->")
 _MARKDOWN_RULES = (
-    (re.compile(r"^\s*(```|~~~).*$", re.M), ""),  # code fence lines
+    (re.compile(r"^[ \t]*(```|~~~).*$", re.M), ""),  # code fence lines
     (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # image -> its alt text
     (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # link -> its text
-    (re.compile(r"^\s{0,3}#{1,6}\s*(.*?)\s*#*\s*$", re.M), r"\1."),  # heading -> a sentence
-    (re.compile(r"^\s{0,3}(?:>\s?)+", re.M), ""),  # block quote markers
-    (re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+", re.M), ""),  # list markers
-    (re.compile(r"^\s*(?:[-*_]\s*){3,}$", re.M), ""),  # horizontal rules
-    (re.compile(r"^\s*\|?(?:\s*:?-+:?\s*\|)+\s*$", re.M), ""),  # table separator rows
+    (re.compile(r"^[ \t]{0,3}#{1,6}[ \t]*(.*?)[ \t]*#*[ \t]*$", re.M), r"\1."),  # heading -> a sentence
+    (re.compile(r"^[ \t]{0,3}(?:>[ \t]?)+", re.M), ""),  # block quote markers
+    (re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+", re.M), ""),  # list markers
+    (re.compile(r"^[ \t]*(?:[-*_][ \t]*){3,}$", re.M), ""),  # horizontal rules
+    (re.compile(r"^[ \t]*\|?(?:[ \t]*:?-+:?[ \t]*\|)+[ \t]*$", re.M), ""),  # table separator rows
     (re.compile(r"\|"), " "),
     (re.compile(r"(\*\*|__|\*|_|~~|`)(?=\S)(.+?)(?<=\S)\1"), r"\2"),  # emphasis and inline code
     (re.compile(r"<[^>\n]+>"), ""),  # inline HTML
