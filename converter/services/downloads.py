@@ -9,6 +9,7 @@ from django.utils.http import content_disposition_header
 from converter.models import Job, JobOutput
 from converter.providers.api2convert.download_proxy import remote_output_response
 from converter.services.passwords import password_matches
+from converter.storage import stored_stream
 
 CHUNK = 256 * 1024
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -68,9 +69,8 @@ def output_response(request: HttpRequest, output: JobOutput, *, as_attachment: b
         response = HttpResponse(status=416)
         response["Content-Range"] = f"bytes */{size}"
         return response
-    fileobj = output.file.open("rb")
     first, last = byte_range or (0, size - 1)
-    fileobj.seek(first)
+    fileobj = stored_stream(output.file, first, last)
     response = StreamingHttpResponse(_file_chunks(fileobj, last - first + 1),
                                      status=206 if byte_range else 200,
                                      content_type=output.content_type)
@@ -79,7 +79,7 @@ def output_response(request: HttpRequest, output: JobOutput, *, as_attachment: b
     if byte_range:
         response["Content-Range"] = f"bytes {first}-{last}/{size}"
     response["Content-Disposition"] = content_disposition_header(as_attachment, output.download_name)
-    if first == 0 and request.method == "GET":
-        # A player's follow-up range requests are not new downloads.
+    if as_attachment and not byte_range and request.method != "HEAD":
+        # Plays and a player's range requests are not downloads.
         JobOutput.objects.filter(pk=output.pk).update(downloads_counter=F("downloads_counter") + 1)
     return response

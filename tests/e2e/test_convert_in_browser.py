@@ -1,0 +1,81 @@
+"""A newcomer signs up, uploads a WAV, converts it with options, and downloads the FLAC."""
+
+import mutagen.flac
+import pytest
+
+from converter.models import Job
+from tests import media
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PASSWORD = "correct-horse-battery-9"
+
+
+@pytest.fixture(scope="module")
+def wav(tmp_path_factory):
+    return media.tone(tmp_path_factory.mktemp("e2e") / "interview.wav", seconds=3.0)
+
+
+def sign_up(page, username: str) -> None:
+    page.goto("/signup/")
+    page.fill("#id_username", username)
+    page.fill("#id_password1", PASSWORD)
+    page.fill("#id_password2", PASSWORD)
+    page.click("button:has-text('Sign up')")
+    page.wait_for_url("**/")
+
+
+def test_sign_up_convert_and_download(page, worker, wav, tmp_path):
+    sign_up(page, "newcomer")
+    page.set_input_files("#files", str(wav))
+    page.select_option("#opt-frequency", "48000")
+    page.select_option("#opt-audio_bitdepth", "24")
+    page.select_option("#opt-channels", "mono")
+    page.fill("#opt-output_filename", "interview-master")
+    page.click("button.convert-submit")
+
+    # The job card polls until the job ends; then the result and its player appear.
+    download_link = page.locator("a.button:has-text('Download')")
+    download_link.wait_for()
+    assert page.locator("audio").count() == 1
+    progress = page.locator("progress[id^='job-']")
+    assert progress.count() == 0 or progress.first.get_attribute("value") == "100"
+
+    with page.expect_download() as caught:
+        download_link.click()
+    download = caught.value
+    assert download.suggested_filename == "interview-master.flac"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    info = mutagen.flac.FLAC(saved).info
+    assert (info.sample_rate, info.bits_per_sample, info.channels) == (48000, 24, 1)
+    assert abs(info.length - 3.0) < 0.05
+    assert Job.objects.get().status == Job.Status.COMPLETED
+
+
+def test_password_protected_result(page, worker, wav, tmp_path):
+    sign_up(page, "archivist")
+    page.set_input_files("#files", str(wav))
+    page.fill("#opt-download_password", "first secret,second secret")
+    page.click("button.convert-submit")
+
+    # No player and no link until the password is given.
+    unlock = page.locator("form[data-unlock]")
+    unlock.wait_for()
+    assert page.locator("audio").count() == 0
+    assert page.locator("a.button:has-text('Download')").count() == 0
+
+    # A wrong password gets a refusal page, not a file.
+    page.fill("form[data-unlock] input[name=password]", "guess")
+    page.click("form[data-unlock] button[type=submit]")
+    page.get_by_role("alert").filter(has_text="Wrong password").wait_for()
+
+    # Any one of the listed passwords unlocks it.
+    page.fill("input[name=password]", "second secret")
+    with page.expect_download() as caught:
+        page.click("button:has-text('Download')")
+    saved = tmp_path / "protected.flac"
+    caught.value.save_as(saved)
+    assert caught.value.suggested_filename == "interview.flac"
+    assert mutagen.flac.FLAC(saved).info.sample_rate == 44100
+    assert Job.objects.get().outputs.get().downloads_counter == 1
