@@ -12,8 +12,19 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# FileAwareEnv reads NAME_FILE (Docker/Kubernetes secrets) when NAME is not set.
+
+
+class _SecretFiles(environ.FileAwareMapping):
+    """NAME_FILE (Docker/Kubernetes secrets) wins over NAME; its content loses the final
+    newline that `echo … > file` or an editor leaves."""
+
+    def __getitem__(self, key):
+        value = super().__getitem__(key)
+        return value.rstrip("\r\n") if self.env.get(f"{key}_FILE") else value
+
+
 env = environ.FileAwareEnv()
+env.ENVIRON = _SecretFiles()
 
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class Team(models.Model):
@@ -283,3 +284,19 @@ class JobOutput(models.Model):
     @property
     def is_audio(self) -> bool:
         return self.content_type.startswith("audio/")
+
+
+class JobEvent(models.Model):
+    """One line of a job's own log, shown on its page: status changes, warnings, errors
+    (written by converter/joblog.py)."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    level = models.CharField(max_length=10, default="info")
+    message = models.CharField(max_length=500)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.at:%H:%M:%S} {self.level} {self.message}"

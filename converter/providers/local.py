@@ -5,6 +5,7 @@ import hashlib
 import logging
 import shutil
 import time
+from contextlib import closing
 from pathlib import Path
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.utils import timezone
 from converter import engine
 from converter.models import Job, JobInput, JobOutput
 from converter.services.jobs import job_finish, job_set
+from converter.storage import stored_stream
 from converter.url_safety import UrlRefused, download_public_url
 
 logger = logging.getLogger(__name__)
@@ -129,7 +131,7 @@ class LocalProvider:
         try:
             return Path(job_input.file.path)  # local storage: convert in place, no copy
         except NotImplementedError:
-            with job_input.file.open("rb") as source, destination.open("wb") as target:
+            with closing(stored_stream(job_input.file)) as source, destination.open("wb") as target:
                 shutil.copyfileobj(source, target, 1024 * 1024)
             return destination
 

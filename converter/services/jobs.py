@@ -9,6 +9,7 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
+from converter.joblog import job_event, job_logging, job_status_event
 from converter.models import Job, JobInput, Membership, Team
 from converter.options import OptionsInvalid, download_passwords
 from converter.providers import provider_for
@@ -110,6 +111,7 @@ def job_enqueue(job: Job) -> None:
 
     Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED, modified_at=timezone.now())
     job.status = Job.Status.QUEUED
+    job_status_event(job, Job.Status.QUEUED)
     transaction.on_commit(lambda: tasks.job_run.delay(str(job.pk)))
 
 
@@ -121,6 +123,7 @@ def job_cancel(job: Job) -> None:
     )
     running = Job.objects.filter(pk=job.pk).exclude(status__in=Job.TERMINAL)
     running.update(cancel_requested=True, modified_at=now)
+    job_event(job, "Cancel requested.")
     provider_cancel = getattr(provider_for(job.engine), "cancel", None)
     if provider_cancel is not None:  # a remote engine is told at once
         provider_cancel(job)
@@ -132,7 +135,8 @@ def job_run(job_id) -> None:
     job = Job.objects.filter(pk=job_id).first()
     if job is None or job.is_terminal:
         return
-    provider_for(job.engine).run(job)
+    with job_logging(job):
+        provider_for(job.engine).run(job)
 
 
 def job_set(job: Job, **fields) -> None:
@@ -141,6 +145,8 @@ def job_set(job: Job, **fields) -> None:
     Job.objects.filter(pk=job.pk).update(**fields)
     for name, value in fields.items():
         setattr(job, name, value)
+    if "status" in fields:
+        job_status_event(job, fields["status"], fields.get("status_info", ""), fields.get("errors"))
     callbacks.job_updated(job, fields)
 
 
@@ -153,8 +159,6 @@ def job_finish(job: Job, status: str, *, errors: list | None = None, info: str =
     if errors is not None:
         fields["errors"] = errors
     job_set(job, **fields)
-    logger.info("job %s %s", job.pk, status, extra={"job_id": str(job.pk), "team": job.team_id,
-                                                   "engine": job.engine})
 
 
 def can_delete_job(membership: Membership | None, job: Job) -> bool:
