@@ -30,7 +30,7 @@ def detect(path: Path) -> str | None:
     with open(path, "rb") as file:
         head = file.read(TEXT_SNIFF_BYTES)
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        return _zip_kind(path)
+        return _zip_kind(path, head)
     if head.startswith(b"%PDF-"):
         return "pdf"
     if head.startswith(_OLE_MAGIC):
@@ -48,14 +48,16 @@ def detect(path: Path) -> str | None:
     return None if text is None else text_kind(text)
 
 
-def _zip_kind(path: Path) -> str:
+def _zip_kind(path: Path, head: bytes) -> str:
     """An office document or e-book is a ZIP too: its member names say which."""
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
             mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
     except (zipfile.BadZipFile, OSError, EOFError):
-        return "zip"  # the archive reader gives the precise complaint
+        # No central directory (truncated): the first local headers still name the members.
+        names = {name.decode() for name in (b"word/document.xml", b"content.xml") if name in head}
+        mimetype = head[38:100] if head[30:38] == b"mimetype" else b""
     if "word/document.xml" in names:
         return "docx"
     if mimetype.startswith(b"application/epub+zip"):
