@@ -1,0 +1,68 @@
+"""A worker SIGKILLed mid-conversion: the filesystem broker does not redeliver what it held,
+so the stuck-job reaper re-sends the jobs to a new worker."""
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from converter.models import Job, JobOutput
+from converter.services import reaper
+from converter.services.jobs import job_create
+from tests import media
+from tests.faults.conftest import kill
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("live")]
+
+JOBS = 4
+# ~5 s of work each (resampled 8x, EBU-normalised); progress is written every ~0.6 s.
+OPTIONS = {"normalize": "true", "normalize_type": "ebu", "frequency": "96000", "audio_bitdepth": "24"}
+
+
+@pytest.fixture(scope="module")
+def long_wav(tmp_path_factory):
+    return media.tone(tmp_path_factory.mktemp("long") / "long.wav", seconds=600.0, rate=22050, channels=1)
+
+
+def _reap_until_terminal(jobs, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        reaper.jobs_reap()
+        if not Job.objects.filter(pk__in=[job.pk for job in jobs]).exclude(status__in=Job.TERMINAL).exists():
+            return
+        time.sleep(0.5)
+    raise TimeoutError(list(Job.objects.filter(pk__in=[job.pk for job in jobs]).values("status", "attempts")))
+
+
+def test_jobs_of_a_killed_worker_finish_once_on_a_new_one(killable_workers, live_settings, alice, team,
+                                                          long_wav):
+    live_settings.JOB_STALE_SECONDS = 5
+    first = killable_workers()
+    data = long_wav.read_bytes()
+    jobs = [job_create(team=team, user=alice, options={**OPTIONS, "output_filename": f"out-{n}"},
+                       uploads=[SimpleUploadedFile(f"in-{n}.wav", data, content_type="audio/wav")])
+            for n in range(JOBS)]
+    first.wait_for(jobs[0], statuses=(Job.Status.PROCESSING,), timeout=120)
+    kill(first)
+    interrupted = Job.objects.filter(pk__in=[job.pk for job in jobs], status=Job.Status.PROCESSING).count()
+    assert interrupted >= 1
+
+    second = killable_workers()
+    _reap_until_terminal(jobs)
+
+    for job in jobs:
+        job.refresh_from_db()
+        assert job.status == Job.Status.COMPLETED, job.errors
+        assert [output.download_name for output in job.outputs.all()] == [f"out-{jobs.index(job)}.flac"]
+        assert not (Path(live_settings.CONVERTER_WORK_DIR) / str(job.pk)).exists()
+    # Exactly once: one "completed" per job in all the workers' logs, and no stray output file.
+    logs = first.log.read_text(errors="replace") + second.log.read_text(errors="replace")
+    for job in jobs:
+        finished = re.findall(rf"job {job.pk}\]? (completed|failed|canceled)", logs, flags=re.IGNORECASE)
+        assert len(finished) == 1
+    stored = {path for path in Path(live_settings.MEDIA_ROOT).glob("jobs/*/output/**/*") if path.is_file()
+              and path.parts[-4] in {str(job.pk) for job in jobs}}
+    outputs = JobOutput.objects.filter(job__in=jobs)
+    assert stored == {Path(output.file.path) for output in outputs}
