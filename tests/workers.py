@@ -9,6 +9,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,29 +62,55 @@ def media_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("live-media")
 
 
-@pytest.fixture(scope="session")
-def worker(django_db_setup, django_db_blocker, media_dir, tmp_path_factory):
-    """A `celery worker` subprocess, as `make run` starts it, on the test database."""
-    with django_db_blocker.unblock():
-        database_url = _database_url(connection.settings_dict)
-    log = tmp_path_factory.mktemp("worker") / "worker.log"
-    env = {**os.environ, "DATABASE_URL": database_url, "MEDIA_ROOT": str(media_dir),
-           "ALLOW_PRIVATE_URLS": "1", "PYTHONUNBUFFERED": "1"}
+WORKER = ["worker", "--loglevel", "INFO", "--without-gossip", "--without-mingle", "-O", "fair"]
+
+
+@contextmanager
+def celery_process(args: list[str], env: dict, log: Path, ready: str) -> Iterator[subprocess.Popen]:
+    """`celery -A config <args>` in a process group of its own (so a test can kill it whole, as
+    a lost machine), yielded once `ready` is in its log, stopped afterwards."""
     with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO",
-             "--concurrency", "2", "--without-gossip", "--without-mingle", "-O", "fair"],
-            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
+        process = subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", *args], cwd=REPO, env=env,
+                                   stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        _wait_for(log, " ready.", process)
-        yield LiveWorker(process, log)
+        _wait_for(log, ready, process)
+        yield process
     finally:
         process.terminate()
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def worker_env(django_db_setup, django_db_blocker, media_dir) -> dict:
+    """The environment of a worker on the test database and the live tests' media directory."""
+    with django_db_blocker.unblock():
+        database_url = _database_url(connection.settings_dict)
+    return {**os.environ, "DATABASE_URL": database_url, "MEDIA_ROOT": str(media_dir),
+            "ALLOW_PRIVATE_URLS": "1", "PYTHONUNBUFFERED": "1"}
+
+
+@pytest.fixture(scope="session")
+def worker(worker_env, tmp_path_factory):
+    """A `celery worker` subprocess, as `make run` starts it, on the test database."""
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    with celery_process([*WORKER, "--concurrency", "2"], worker_env, log, " ready.") as process:
+        yield LiveWorker(process, log)
+
+
+@pytest.fixture
+def celery_processes(worker_env, tmp_path):
+    """Start more Celery processes for one test: start(name, args, ready, **env) -> LiveWorker."""
+    with ExitStack() as stack:
+
+        def start(name: str, args: list[str], ready: str = " ready.", **env) -> LiveWorker:
+            log = tmp_path / f"{name}.log"
+            process = stack.enter_context(celery_process(args, {**worker_env, **env}, log, ready))
+            return LiveWorker(process, log)
+
+        yield start
 
 
 @pytest.fixture
