@@ -12,8 +12,12 @@ from pathlib import Path
 from .errors import InputRejected, hms
 from .probe import AudioStream, MediaInfo
 
-# Chunks that carry neither audio nor tags (a LIST/id3 chunk has tags: ffmpeg reads those).
+# Chunks that carry neither audio nor tags (an id3 chunk has tags: ffmpeg reads those).
 _WAV_SILENT_CHUNKS = {b"fmt ", b"fact", b"JUNK", b"junk", b"PAD ", b"PEAK"}
+# LIST/INFO fields (ffmpeg writes ISFT into every WAV) -> the tag names ffmpeg's probe gives them.
+_RIFF_INFO = {b"IART": "artist", b"ICMT": "comment", b"ICOP": "copyright", b"ICRD": "date", b"IGNR": "genre",
+              b"ILNG": "language", b"INAM": "title", b"IPRD": "album", b"IPRT": "track", b"ITRK": "track",
+              b"ISFT": "encoder", b"ITCH": "encoded_by"}
 _WAV_PCM, _WAV_FLOAT, _WAV_EXTENSIBLE = 1, 3, 0xFFFE
 _UNKNOWN_SIZES = {0, 0xFFFFFFFF}  # written by streaming encoders that never came back to fill it in
 # (codec, sample format as ffmpeg names them, integer depth) by (is_float, bits, endianness)
@@ -57,10 +61,15 @@ def _chunks(file, order: str):
 
 def _wav(file, file_size: int) -> MediaInfo | None:
     fmt = None
+    tags: dict[str, str] = {}
     for chunk_id, size, offset in _chunks(file, "<"):
         if chunk_id == b"fmt ":
             file.seek(offset)
             fmt = file.read(min(size, 40))
+        elif chunk_id == b"LIST":
+            file.seek(offset)
+            if not _read_info(file.read(min(size, 1 << 20)), tags):
+                return None
         elif chunk_id == b"data":
             if fmt is None or len(fmt) < 16 or size in _UNKNOWN_SIZES:
                 return None
@@ -74,11 +83,31 @@ def _wav(file, file_size: int) -> MediaInfo | None:
             # A tag chunk after the audio still needs ffmpeg to read it.
             if offset + size < file_size and not _only_silent_chunks_after(file, offset + size + (size & 1)):
                 return None
-            return _pcm_info("wav", (tag == _WAV_FLOAT, bits, "le"), channels, rate,
+            info = _pcm_info("wav", (tag == _WAV_FLOAT, bits, "le"), channels, rate,
                              frames=size // block, available=(file_size - offset) // block)
+            if info is not None:
+                info.tags = tags
+            return info
         elif chunk_id not in _WAV_SILENT_CHUNKS:
             return None
     return None
+
+
+def _read_info(chunk: bytes, tags: dict[str, str]) -> bool:
+    """Fill `tags` from a LIST/INFO chunk; False for any other LIST (adtl cue labels...)."""
+    if chunk[:4] != b"INFO":
+        return False
+    position = 4
+    while position + 8 <= len(chunk):
+        field, size = chunk[position:position + 4], int.from_bytes(chunk[position + 4:position + 8], "little")
+        raw = chunk[position + 8:position + 8 + size].split(b"\0")[0]
+        if field in _RIFF_INFO and raw.strip():
+            try:
+                tags[_RIFF_INFO[field]] = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                tags[_RIFF_INFO[field]] = raw.decode("latin-1")
+        position += 8 + size + (size & 1)
+    return True
 
 
 def _only_silent_chunks_after(file, offset: int) -> bool:
