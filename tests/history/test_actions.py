@@ -1,0 +1,104 @@
+"""Re-run, edit options, delete (files gone from storage), and who may do which."""
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.urls import reverse
+
+from converter.models import Job, JobInput, Membership
+from converter.services.jobs import JobInvalid, job_rerun
+from tests.web.conftest import add_output, make_job
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def stored_job(team, alice):
+    """A finished job whose input and output are real files in storage."""
+    job = make_job(team, alice, status=Job.Status.COMPLETED, progress=100, passwords=["red"],
+                   options={"frequency": 48000, "channels": "mono"})
+    upload = job.inputs.get()
+    upload.file.save("song.wav", ContentFile(b"RIFF"))
+    JobInput.objects.create(job=job, type=JobInput.Type.REMOTE, source="https://example.com/a.mp3",
+                            filename="a.mp3")
+    add_output(job)
+    return job
+
+
+def _stored_names(job) -> list[str]:
+    return [item.file.name for item in [*job.inputs.all(), *job.outputs.all()] if item.file]
+
+
+def test_rerun_copies_inputs_options_and_password(alice_client, stored_job,
+                                                  django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = alice_client.post(reverse("job_rerun", args=[stored_job.pk]))
+    rerun = Job.objects.exclude(pk=stored_job.pk).get()
+    assert response.url == reverse("job_detail", args=[rerun.pk])
+    assert rerun.options == stored_job.options and rerun.engine == stored_job.engine
+    assert rerun.password_hashes == stored_job.password_hashes
+    assert rerun.status == Job.Status.QUEUED and len(callbacks) == 1  # sent to a worker on commit
+    upload, remote = rerun.inputs.order_by("type").reverse()
+    assert upload.file.read() == b"RIFF"
+    assert upload.file.name != stored_job.inputs.get(type="upload").file.name  # a copy
+    assert (remote.type, remote.source) == ("remote", "https://example.com/a.mp3")
+
+
+def test_rerun_needs_the_stored_uploads(stored_job, alice):
+    upload = stored_job.inputs.get(type="upload")
+    default_storage.delete(upload.file.name)
+    with pytest.raises(JobInvalid, match="no longer stored: song.wav"):
+        job_rerun(stored_job, user=alice)
+
+
+def test_edit_opens_the_convert_page_with_the_options(alice_client, stored_job):
+    page = alice_client.get(reverse("job_edit", args=[stored_job.pk])).content.decode()
+    assert '<option value="48000" selected>' in page and '<option value="mono" selected>' in page
+    assert 'name="download_password" value=""' in page
+
+
+def test_delete_removes_rows_and_files(alice_client, stored_job, django_capture_on_commit_callbacks):
+    names = _stored_names(stored_job)
+    assert names and all(default_storage.exists(name) for name in names)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(reverse("job_delete", args=[stored_job.pk]), **HTMX)
+    assert response.status_code == 200 and response.content == b""  # the row swaps itself away
+    assert not Job.objects.filter(pk=stored_job.pk).exists()
+    assert not any(default_storage.exists(name) for name in names)
+
+
+def test_running_job_is_not_deleted(alice_client, team, alice):
+    job = make_job(team, alice)
+    response = alice_client.post(reverse("job_delete", args=[job.pk]), follow=True)
+    assert "cancel it first" in response.content.decode()
+    assert Job.objects.filter(pk=job.pk).exists()
+
+
+@pytest.mark.parametrize(("role", "own", "allowed"), [
+    ("admin", False, True), ("member", True, True), ("member", False, False), ("viewer", True, False),
+])
+def test_who_may_delete(client, team, alice, charlie, role, own, allowed):
+    Membership.objects.create(team=team, user=charlie, role=role)
+    job = make_job(team, charlie if own else alice, status=Job.Status.COMPLETED, progress=100)
+    add_output(job)
+    client.force_login(charlie)
+    client.post(reverse("team_switch"), {"team": team.pk})
+    response = client.post(reverse("job_delete", args=[job.pk]))
+    assert (response.status_code == 302) is allowed
+    assert Job.objects.filter(pk=job.pk).exists() is not allowed
+    html = client.get(reverse("history")).content.decode()
+    assert (reverse("job_delete", args=[job.pk]) in html) is False  # gone, or never offered
+
+
+def test_viewer_cannot_rerun_or_convert(client, team, charlie, stored_job):
+    Membership.objects.create(team=team, user=charlie, role=Membership.Role.VIEWER)
+    client.force_login(charlie)
+    client.post(reverse("team_switch"), {"team": team.pk})
+    assert client.post(reverse("job_rerun", args=[stored_job.pk])).status_code == 403
+    assert client.post(reverse("convert"), {"urls": "https://example.com/x.wav"}).status_code == 403
+    assert client.post(reverse("job_cancel", args=[stored_job.pk])).status_code == 403
+    html = client.get(reverse("history")).content.decode()
+    assert reverse("job_rerun", args=[stored_job.pk]) not in html
+    assert reverse("job_delete", args=[stored_job.pk]) not in html
+    assert reverse("output_download", args=[stored_job.outputs.get().pk]) not in html  # locked
+    assert Job.objects.count() == 1

@@ -1,0 +1,76 @@
+"""A selection's outputs as one streamed ZIP; locked ones are left out, and said so."""
+
+import io
+import zipfile
+
+from django.db.models.fields.files import FieldFile
+from django.urls import reverse
+
+from converter.models import Job
+from tests.web.conftest import FLAC_BYTES, add_output, make_job
+
+
+def _zip(response) -> zipfile.ZipFile:
+    assert response.streaming and response["Content-Type"] == "application/zip"
+    body = b"".join(response.streaming_content)
+    assert len(body) == int(response["Content-Length"])
+    return zipfile.ZipFile(io.BytesIO(body))
+
+
+def test_zip_streams_the_selected_outputs(alice_client, team, alice):
+    first = make_job(team, alice, status=Job.Status.COMPLETED, progress=100)
+    second = make_job(team, alice, status=Job.Status.COMPLETED, progress=100)
+    add_output(first, "a.flac"), add_output(first, "b.flac"), add_output(second, "a.flac")
+    unselected = make_job(team, alice, status=Job.Status.COMPLETED, progress=100)
+    add_output(unselected, "c.flac")
+    response = alice_client.get(reverse("history_zip"), {"job": [first.pk, second.pk, "not-a-uuid"]})
+    archive = _zip(response)
+    names = archive.namelist()
+    assert sorted(name.rsplit("/", 1)[1] for name in names) == ["a.flac", "a.flac", "b.flac"]
+    assert len({name.split("/")[0] for name in names}) == 2  # a folder per job
+    assert all(archive.read(name) == FLAC_BYTES for name in names)
+    assert all(info.compress_type == zipfile.ZIP_STORED for info in archive.infolist())
+    assert response["Content-Disposition"].startswith('attachment; filename="team-a-')
+
+
+def test_locked_outputs_are_skipped_unless_unlocked(alice_client, team, alice, protected_output):
+    open_job = make_job(team, alice, status=Job.Status.COMPLETED, progress=100)
+    add_output(open_job, "open.flac")
+    query = {"job": [open_job.pk, protected_output.job.pk]}
+    archive = _zip(alice_client.get(reverse("history_zip"), query))
+    names = [name.rsplit("/", 1)[-1] for name in archive.namelist()]
+    assert names == ["open.flac", "skipped.txt"]
+    assert b"song.flac: password protected" in archive.read("skipped.txt")
+    page = alice_client.get(reverse("history")).content.decode()
+    assert "Left out of the ZIP (see skipped.txt in it): song.flac." in page
+
+    alice_client.post(reverse("output_download", args=[protected_output.pk]), {"password": "red"})
+    archive = _zip(alice_client.get(reverse("history_zip"), query))
+    assert sorted(name.rsplit("/", 1)[-1] for name in archive.namelist()) == ["open.flac", "song.flac"]
+
+
+def test_nothing_to_zip_goes_back_with_a_message(alice_client, protected_output):
+    response = alice_client.get(reverse("history_zip"), {"job": protected_output.job.pk}, follow=True)
+    assert "Left out of the ZIP" in response.content.decode()
+    response = alice_client.get(reverse("history_zip"), follow=True)
+    assert "Select finished jobs with results" in response.content.decode()
+
+
+def test_zip_is_not_built_in_memory(alice_client, team, alice, monkeypatch):
+    """Each file is opened only when the stream reaches it."""
+    jobs = [make_job(team, alice, status=Job.Status.COMPLETED, progress=100) for _ in range(3)]
+    for job in jobs:
+        add_output(job)
+    response = alice_client.get(reverse("history_zip"), {"job": [job.pk for job in jobs]})
+    opened, original = [], FieldFile.open
+
+    def recording_open(self, mode="rb"):
+        opened.append(self.name)
+        return original(self, mode)
+
+    monkeypatch.setattr(FieldFile, "open", recording_open)
+    chunks = iter(response.streaming_content)
+    next(chunks)
+    assert len(opened) <= 1
+    b"".join(chunks)
+    assert len(opened) == 3
