@@ -14,6 +14,8 @@ ARCHIVES = {"zip", "tar", "compressed"}
 DOCUMENTS = {"pdf", "docx", "epub", "odt", "ole", "html", "markdown", "srt", "vtt", "text"}
 TEXT_SNIFF_BYTES = 65536
 
+# Media magic that filetype needs more bytes to recognise: a cut-off media file is never text.
+_MEDIA_MAGIC = (b"RIFF", b"FORM", b"fLaC", b"ID3", b"OggS", b"\x1aE\xdf\xa3", b"wvpk", b"TTA1", b"MAC ")
 _COMPRESSED_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .doc, or a password-protected DOCX
 _SRT_RE = re.compile(r"\A\s*\d+\s*\r?\n\s*\d{1,2}:\d\d:\d\d[,.]\d{1,3}\s*-->")
@@ -39,6 +41,8 @@ def detect(path: Path) -> str | None:
         return "compressed"
     if head[257:262] == b"ustar":
         return "tar"
+    if head.startswith(_MEDIA_MAGIC):
+        return None
     import filetype
 
     kind = filetype.guess(head)

@@ -51,3 +51,20 @@ def test_invalid_options_exit_2_naming_the_option(wav16, out_dir, args, named):
         call_command("convert", str(wav16), "--output-dir", str(out_dir), *args)
     assert raised.value.returncode == 2
     assert named in str(raised.value)
+
+
+def test_text_and_archives_go_through_the_same_engine(wav16, tmp_path, out_dir):
+    import zipfile
+
+    text = tmp_path / "hello.txt"
+    text.write_text("Hello from the command line.")
+    archive = tmp_path / "pair.zip"
+    with zipfile.ZipFile(archive, "w") as opened:
+        opened.write(wav16, "inside.wav")
+        opened.writestr("broken.wav", b"RIFF")
+    code, lines = run(str(text), str(archive), "--output-dir", str(out_dir), "--option", "language_tts=en-GB",
+                      "--option", "allow_multiple_outputs=true", "--json")
+    assert code == 1
+    assert [(line["input"], line.get("sample_rate")) for line in lines] == [
+        (str(text), 22050), (str(archive), 44100), (str(archive), None)]
+    assert lines[2]["error"]["message"].startswith("broken.wav: ")

@@ -15,7 +15,8 @@ from converter.options import BUILTIN_PRESETS, OptionsInvalid, apply_preset, val
 
 
 class Command(BaseCommand):
-    help = "Convert files to FLAC with the embedded engine."
+    help = ("Convert files to FLAC with the embedded engine: audio, video, text and documents (spoken), "
+            "archives (each member).")
 
     def add_arguments(self, parser):
         parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
