@@ -19,7 +19,9 @@ _MEDIA_MAGIC = (b"RIFF", b"FORM", b"fLaC", b"ID3", b"OggS", b"\x1aE\xdf\xa3", b"
 _COMPRESSED_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .doc, or a password-protected DOCX
 _SRT_RE = re.compile(r"\A\s*\d+\s*\r?\n\s*\d{1,2}:\d\d:\d\d[,.]\d{1,3}\s*-->")
-_HTML_RE = re.compile(r"\A\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)[\s>]",
+# A page (doctype or <html>), or a fragment that opens with a common element.
+_HTML_RE = re.compile(r"\A\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*"
+                      r"<(?:!doctype\s+html|html|body|p|div|h[1-6]|article|section|table|ul|ol)[\s>]",
                       re.I | re.S)
 # Headings, code fences, links, bold, or a list of two or more items.
 _MARKDOWN_RE = re.compile(r"^#{1,6}\s+\S|^\s*```|\[[^\]\n]+\]\([^)\s]+\)|\*\*[^*\n]+\*\*"

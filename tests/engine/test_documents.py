@@ -33,6 +33,7 @@ def write(tmp_path, name, content):
     ("Plain words.\n\nAnother paragraph.", "text", ["Plain words.", "Another paragraph."]),
     (MARKDOWN, "markdown", ["Title.", "Some bold text and a link.", "code"]),
     (HTML, "html", ["Heading", "First & second.", "Third", "fourth"]),
+    ("<p>A fragment</p><ul><li>with a list</li></ul>", "html", ["A fragment", "with a list"]),
     (SRT, "srt", ["First cue", "Second cue"]),
     (VTT, "vtt", ["First cue", "Second"]),
     ("Caf\xe9 cr\xe8me.".encode("cp1252"), "text", ["Caf\xe9 cr\xe8me."]),
