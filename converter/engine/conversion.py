@@ -13,7 +13,7 @@ from typing import Any
 
 from .archives import MAX_DEPTH, Budget, BudgetExceeded, unpack
 from .detect import ARCHIVES, DOCUMENTS, detect
-from .documents import paragraphs_of
+from .documents import Speakable, speakable_of
 from .encoding import encode_stream
 from .errors import ConversionCanceled, InputRejected
 from .ffmpeg import FfmpegFailed, TimeLimitExceeded
@@ -39,12 +39,12 @@ class Source:
     name: str  # original name, for the output's name
     media: MediaInfo | None  # None for text until it is spoken
     member: str | None = None  # its path inside the uploaded archive, for messages
-    text: list[str] | None = None  # paragraphs to speak
+    text: Speakable | None = None  # to speak
 
     @property
     def duration(self) -> float:
-        if self.media is None:
-            return estimated_duration(self.text or [])
+        if self.text is not None:
+            return estimated_duration(self.text.paragraphs) + (self.text.starts or [0.0])[-1]
         return self.media.duration or UNKNOWN_DURATION
 
     @property
@@ -128,10 +128,10 @@ class _SourceFinder:
         if kind in ARCHIVES:
             return self._members(index, path, name, kind, member, depth, budget or Budget())
         if kind in DOCUMENTS:
-            paragraphs = paragraphs_of(path, kind)
-            if not paragraphs:
+            text = speakable_of(path, kind)
+            if not text.paragraphs:
                 raise InputRejected("NO_TEXT", "The document contains no text to speak")
-            return [Source(index, path, name, None, member, paragraphs)]
+            return [Source(index, path, name, None, member, text)]
         return [Source(index, path, name, _media_of(path), member)]
 
     def _members(self, index: int, path: Path, name: str, kind: str, member: str | None, depth: int,
@@ -229,7 +229,8 @@ class _SourceJob:
             on_progress(fraction)
 
         try:
-            synthesize(source.text, self.options.get("language_tts"), Path(name), between_chunks)
+            synthesize(source.text.paragraphs, self.options.get("language_tts"), Path(name), between_chunks,
+                       source.text.starts)
         except SpeechFailed as failed:
             raise InputRejected("SPEECH_FAILED", f"The text could not be spoken: {failed}") from None
         return replace(source, path=Path(name), media=probe(Path(name)), text=None)

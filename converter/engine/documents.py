@@ -1,5 +1,5 @@
-"""The speakable text of a document, as paragraphs: plain text, Markdown, HTML, subtitles, PDF, DOCX,
-EPUB, ODT. The kind comes from detect.py.
+"""The speakable text of a document, as paragraphs: plain text, Markdown, HTML, subtitles (with
+their cue times), PDF, DOCX, EPUB, ODT. The kind comes from detect.py.
 """
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from xml.etree import ElementTree
@@ -18,7 +19,7 @@ MAX_TEXT_BYTES = 64 * 1024 * 1024  # a text file, or a document's unpacked XML, 
 _BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article",
                "blockquote", "pre", "dd", "dt", "td", "th", "title", "header", "footer", "figcaption"}
 _HIDDEN_TAGS = {"script", "style", "head", "template", "noscript", "svg", "math"}
-_CUE_TIMING_RE = re.compile(r"^\s*(\d+:)?\d\d:\d\d[,.]\d+\s*-->")
+_CUE_TIMING_RE = re.compile(r"^\s*((?:\d+:)?\d\d:\d\d[,.]\d+)\s*-->")
 _MARKDOWN_RULES = (
     (re.compile(r"^[ \t]*(```|~~~).*$", re.M), ""),  # code fence lines
     (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # image -> its alt text
@@ -34,20 +35,31 @@ _MARKDOWN_RULES = (
 )
 
 
-def paragraphs_of(path: Path, kind: str) -> list[str]:
-    """The document's text, one paragraph per item, whitespace collapsed, empty ones dropped.
+@dataclass
+class Speakable:
+    """A document's text: paragraphs with whitespace collapsed, none without a letter or digit."""
 
-    Raises InputRejected for an encrypted or corrupt document.
-    """
-    if kind in ("pdf", "docx", "epub", "odt", "ole"):
-        blocks = _READERS[kind](path)
-    else:
-        if path.stat().st_size > MAX_TEXT_BYTES:
-            raise InputRejected("FILE_TOO_LARGE", "The text is too long to speak")
-        text = decode_text(path.read_bytes()) or ""
-        blocks = _TEXT_READERS[kind](text)
-    paragraphs = [" ".join(block.split()) for block in blocks]
-    return [paragraph for paragraph in paragraphs if any(ch.isalnum() for ch in paragraph)]
+    paragraphs: list[str]
+    starts: list[float] | None = None  # subtitles: when each paragraph is due, in seconds
+
+
+def speakable_of(path: Path, kind: str) -> Speakable:
+    """Raises InputRejected for an encrypted or corrupt document."""
+    if kind in _READERS:
+        return Speakable([paragraph for paragraph in map(_tidy, _READERS[kind](path)) if paragraph])
+    if path.stat().st_size > MAX_TEXT_BYTES:
+        raise InputRejected("FILE_TOO_LARGE", "The text is too long to speak")
+    text = decode_text(path.read_bytes()) or ""
+    if kind in ("srt", "vtt"):
+        cues = [(start, _tidy(cue)) for start, cue in _cues(text)]
+        cues = [(start, cue) for start, cue in cues if cue]
+        return Speakable([cue for _, cue in cues], [start for start, _ in cues])
+    return Speakable([paragraph for paragraph in map(_tidy, _TEXT_READERS[kind](text)) if paragraph])
+
+
+def _tidy(block: str) -> str:
+    paragraph = " ".join(block.split())
+    return paragraph if any(ch.isalnum() for ch in paragraph) else ""
 
 
 def _split_blank_lines(text: str) -> list[str]:
@@ -60,8 +72,8 @@ def _markdown(text: str) -> list[str]:
     return _split_blank_lines(text)
 
 
-def _subtitles(text: str) -> list[str]:
-    """Cue text in order: cue numbers, timings, the WEBVTT header, NOTE/STYLE blocks and tags dropped."""
+def _cues(text: str) -> list[tuple[float, str]]:
+    """(start, text) of each cue: cue numbers, the WEBVTT header, NOTE/STYLE blocks and tags dropped."""
     cues = []
     for block in _split_blank_lines(text.replace("\r\n", "\n")):
         lines = [line for line in block.strip().split("\n") if line.strip()]
@@ -70,8 +82,10 @@ def _subtitles(text: str) -> list[str]:
         timing = next((i for i, line in enumerate(lines) if _CUE_TIMING_RE.match(line)), None)
         if timing is None:
             continue
+        *hours, minutes, seconds = _CUE_TIMING_RE.match(lines[timing])[1].replace(",", ".").split(":")
+        start = int(hours[0] if hours else 0) * 3600 + int(minutes) * 60 + float(seconds)
         cue = " ".join(lines[timing + 1:])
-        cues.append(re.sub(r"<[^>]*>|\{\\[^}]*\}", "", cue))
+        cues.append((start, re.sub(r"<[^>]*>|\{\\[^}]*\}", "", cue)))
     return cues
 
 
@@ -200,5 +214,4 @@ def _corrupt(label: str, error: Exception) -> InputRejected:
 
 
 _READERS = {"pdf": _pdf, "docx": _docx, "epub": _epub, "odt": _odt, "ole": _ole}
-_TEXT_READERS = {"text": _split_blank_lines, "markdown": _markdown, "html": _html, "srt": _subtitles,
-                 "vtt": _subtitles}
+_TEXT_READERS = {"text": _split_blank_lines, "markdown": _markdown, "html": _html}

@@ -147,13 +147,16 @@ def estimated_duration(paragraphs: list[str]) -> float:
 
 
 def synthesize(paragraphs: list[str], locale: str | None, destination: Path,
-               on_chunk: Callable[[float], None] | None = None) -> None:
+               on_chunk: Callable[[float], None] | None = None, starts: list[float] | None = None) -> None:
     """Speak the paragraphs into `destination`, a mono 16-bit WAV at SAMPLE_RATE.
 
-    on_chunk(fraction done) runs between chunks, outside the lock; it may raise to stop.
+    With `starts` (subtitle cues), each paragraph begins at its time, silence before it, or
+    right after the previous one if that is still speaking. on_chunk(fraction done) runs
+    between chunks, outside the lock; it may raise to stop.
     """
-    pieces = chunks(paragraphs)
+    pieces = paragraphs if starts else chunks(paragraphs)
     voice = voice_for(locale)
+    written = 0
     with wave.open(str(destination), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
@@ -164,4 +167,10 @@ def synthesize(paragraphs: list[str], locale: str | None, destination: Path,
             with _ESPEAK.lock:
                 if not _ESPEAK.set_voice(voice):
                     raise SpeechFailed(f"espeak-ng has no voice {voice!r}")
-                out.writeframes(_ESPEAK.speak(piece))
+                samples = _ESPEAK.speak(piece)
+            if starts:
+                gap = max(0, round(starts[number] * SAMPLE_RATE) - written)
+                out.writeframes(bytes(2 * gap))
+                written += gap
+            out.writeframes(samples)
+            written += len(samples) // 2

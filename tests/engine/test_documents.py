@@ -6,7 +6,7 @@ import pytest
 from mutagen.flac import FLAC
 
 from converter.engine.detect import detect
-from converter.engine.documents import paragraphs_of
+from converter.engine.documents import speakable_of
 from tests import media
 
 from .helpers import convert_one
@@ -43,7 +43,7 @@ def test_text_kinds(tmp_path, content, kind, paragraphs):
     # Misleading extensions on purpose: the content decides.
     path = write(tmp_path, "document.bin", content)
     assert detect(path) == kind
-    assert paragraphs_of(path, kind) == paragraphs
+    assert speakable_of(path, kind).paragraphs == paragraphs
 
 
 @pytest.mark.parametrize(("make", "kind", "paragraphs"), [
@@ -56,7 +56,7 @@ def test_text_kinds(tmp_path, content, kind, paragraphs):
 def test_office_documents_and_books(tmp_path, make, kind, paragraphs):
     path = make(tmp_path)
     assert detect(path) == kind
-    assert paragraphs_of(path, kind) == paragraphs
+    assert speakable_of(path, kind).paragraphs == paragraphs
 
 
 def test_a_pdf_becomes_speech(tmp_path, out_dir):
@@ -87,3 +87,16 @@ def test_unreadable_documents_fail_clearly(tmp_path, out_dir, make, code, messag
     [failure] = failures
     assert (failure.code, failure.message[:len(message)]) == (code, message)
     assert list(out_dir.iterdir()) == []
+
+
+def test_subtitles_are_spoken_at_their_cue_times(tmp_path, out_dir):
+    assert speakable_of(write(tmp_path, "a.srt", SRT), "srt").starts == [1.0, 3.0]
+    assert speakable_of(write(tmp_path, "a.vtt", VTT), "vtt").starts == [1.0, 3.0]
+    late = SRT.replace("00:00:03,000 --> 00:00:04,000", "01:00:06,500 --> 01:00:07,000")
+    assert speakable_of(write(tmp_path, "late.srt", late), "srt").starts == [1.0, 3606.5]
+    timed = SRT.replace("00:00:03,000 --> 00:00:04,000", "00:00:06,000 --> 00:00:07,000")
+    outputs, failures = convert_one(write(tmp_path, "film.srt", timed), out_dir)
+    assert failures == []
+    assert 6.5 < FLAC(outputs[0].path).info.length < 9
+    samples = media.pcm(outputs[0].path, "s16le")
+    assert set(samples[: 2 * 22050 // 2]) == {0}  # silence until the first cue at 1 s
