@@ -1,12 +1,15 @@
 """Fetching user-given URLs without letting them reach inside our network (SSRF).
 
 Every address a host name resolves to must be public, and redirects are followed by hand
-so that each hop is checked. No well-kept library does this for httpx, hence this module.
-Not yet covered: DNS rebinding between the check and httpx's own lookup.
+so that each hop is checked. The connection then goes to the address that was checked, with
+the name in the Host header and TLS SNI (and the certificate checked against the name), so a
+DNS answer that changes between the check and the connection (rebinding) cannot move it
+inside. No well-kept library does this for httpx, hence this module.
 """
 
 import ipaddress
 import socket
+from contextlib import closing
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -29,8 +32,9 @@ def _addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.I
     return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
 
 
-def check_public_url(url: str) -> None:
-    """Raise UrlRefused unless url is http(s) and every address of its host is public."""
+def check_public_url(url: str) -> str | None:
+    """Raise UrlRefused unless url is http(s) and every address of its host is public.
+    Returns the checked address to connect to (None when ALLOW_PRIVATE_URLS lets any through)."""
     try:
         parts = urlsplit(url.strip())
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -41,20 +45,35 @@ def check_public_url(url: str) -> None:
     if parts.username or parts.password:
         raise UrlRefused("URLs with a user name or password are not accepted.")
     if getattr(settings, "ALLOW_PRIVATE_URLS", False):
-        return
-    for address in _addresses(parts.hostname, port):
+        return None
+    addresses = _addresses(parts.hostname, port)
+    for address in addresses:
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
             address = address.ipv4_mapped
         if not address.is_global or address.is_multicast:
             raise UrlRefused("The URL points to a private or local address, which is not allowed.")
+    return str(addresses[0])
+
+
+def public_request(client: httpx.Client, method: str, url: str, **kwargs) -> httpx.Request:
+    """A request for url that connects to its checked address (raises UrlRefused)."""
+    address = check_public_url(url)
+    request = client.build_request(method, url, **kwargs)
+    if address is not None:
+        # Host keeps the name (and a non-default port, as httpx had set it); only the connection moves.
+        name = request.url.host
+        request.url = request.url.copy_with(host=address)
+        if request.url.scheme == "https":
+            request.extensions["sni_hostname"] = name
+    return request
 
 
 def download_public_url(url: str, destination: Path, *, max_bytes: int, timeout: float = 30.0) -> str:
     """Stream url into destination, checking every redirect hop. Returns the final URL."""
     with httpx.Client(timeout=timeout, follow_redirects=False) as client:
         for _ in range(MAX_REDIRECTS + 1):
-            check_public_url(url)
-            with client.stream("GET", url) as response:
+            response = client.send(public_request(client, "GET", url), stream=True)
+            with closing(response):
                 if response.is_redirect:
                     url = urljoin(url, response.headers["location"])
                     continue

@@ -15,7 +15,7 @@ from django.db import transaction
 
 from converter.api.serializers import job_json
 from converter.models import Job
-from converter.url_safety import UrlRefused, check_public_url
+from converter.url_safety import UrlRefused, public_request
 
 logger = logging.getLogger(__name__)
 
@@ -51,18 +51,18 @@ def callback_send(job_id: str, body: str) -> bool:
     job = Job.objects.select_related("api_key").filter(pk=job_id).first()
     if job is None or not job.callback:
         return True
-    try:
-        check_public_url(job.callback)  # again: the name may resolve elsewhere by now
-    except UrlRefused as exc:
-        logger.warning("callback of job %s refused: %s", job_id, exc)
-        return True
     content = body.encode()
     headers = {"Content-Type": "application/json", "User-Agent": "flacconv-callback/1"}
     if job.api_key is not None:
         headers[SIGNATURE_HEADER] = signature(job.api_key.signing_secret, content)
     try:
-        response = httpx.post(job.callback, content=content, headers=headers, timeout=TIMEOUT,
-                              follow_redirects=False)
+        with httpx.Client(timeout=TIMEOUT, follow_redirects=False) as client:
+            # Checked again, and sent to the checked address: the name may resolve elsewhere by now.
+            response = client.send(public_request(client, "POST", job.callback, content=content,
+                                                  headers=headers))
+    except UrlRefused as exc:
+        logger.warning("callback of job %s refused: %s", job_id, exc)
+        return True
     except httpx.HTTPError as exc:
         logger.info("callback of job %s failed: %s", job_id, exc)
         return False
