@@ -79,6 +79,13 @@ def test_the_connection_goes_to_the_checked_address_with_the_name_kept(monkeypat
     assert request.extensions["sni_hostname"] == "files.example"
 
 
+def _served_by(monkeypatch, handler) -> None:
+    """url_safety's httpx clients answered by handler instead of the network."""
+    real_client = httpx.Client
+    monkeypatch.setattr(url_safety.httpx, "Client",
+                        lambda **kwargs: real_client(transport=httpx.MockTransport(handler), **kwargs))
+
+
 def test_a_redirect_to_an_inside_address_is_refused(monkeypatch, tmp_path):
     """The first hop is public (resolver patched); it redirects to 127.0.0.1, which is refused
     before any connection is made to it."""
@@ -89,9 +96,7 @@ def test_a_redirect_to_an_inside_address_is_refused(monkeypatch, tmp_path):
         hops.append((str(request.url), request.headers["Host"]))
         return httpx.Response(302, headers={"Location": "http://127.0.0.1:8000/admin"})
 
-    real_client = httpx.Client
-    monkeypatch.setattr(url_safety.httpx, "Client",
-                        lambda **kwargs: real_client(transport=httpx.MockTransport(handler), **kwargs))
+    _served_by(monkeypatch, handler)
     with pytest.raises(UrlRefused, match="private or local"):
         download_public_url("http://public.example/song.wav", tmp_path / "out", max_bytes=1000)
     assert hops == [("http://93.184.215.14/song.wav", "public.example")]
@@ -104,9 +109,7 @@ def test_a_redirect_through_a_name_that_rebinds_inside_is_refused(monkeypatch, t
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in next(answers)]
 
     monkeypatch.setattr(url_safety.socket, "getaddrinfo", getaddrinfo)
-    real_client = httpx.Client
-    transport = httpx.MockTransport(lambda request: httpx.Response(302, headers={"Location": "/again"}))
-    monkeypatch.setattr(url_safety.httpx, "Client", lambda **kwargs: real_client(transport=transport, **kwargs))
+    _served_by(monkeypatch, lambda request: httpx.Response(302, headers={"Location": "/again"}))
     with pytest.raises(UrlRefused, match="private or local"):
         download_public_url("http://rebind.example/a", tmp_path / "out", max_bytes=1000)
 
