@@ -187,7 +187,9 @@ def _odt(path: Path) -> list[str]:
 
 def _ole(path: Path) -> list[str]:
     """An OLE compound file: a password-protected Office document, or a legacy binary one."""
-    if "EncryptedPackage".encode("utf-16-le") in path.read_bytes()[:MAX_TEXT_BYTES]:
+    with open(path, "rb") as file:
+        directory = file.read(MAX_TEXT_BYTES)
+    if "EncryptedPackage".encode("utf-16-le") in directory:
         raise _encrypted("document")
     raise InputRejected("UNSUPPORTED_TYPE",
                         "Legacy Office documents (.doc) are not supported: save it as DOCX")

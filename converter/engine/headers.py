@@ -19,7 +19,9 @@ _RIFF_INFO = {b"IART": "artist", b"ICMT": "comment", b"ICOP": "copyright", b"ICR
               b"ILNG": "language", b"INAM": "title", b"IPRD": "album", b"IPRT": "track", b"ITRK": "track",
               b"ISFT": "encoder", b"ITCH": "encoded_by"}
 _WAV_PCM, _WAV_FLOAT, _WAV_EXTENSIBLE = 1, 3, 0xFFFE
-_UNKNOWN_SIZES = {0, 0xFFFFFFFF}  # written by streaming encoders that never came back to fill it in
+# Streaming encoders that never come back to fill in the size write 0, 0xFFFFFFFF or "as large as
+# possible" (0x7FFFF000 and up): such a header says nothing about truncation.
+_SIZE_UNKNOWN_FROM = 0x7FFFF000
 # (codec, sample format as ffmpeg names them, integer depth) by (is_float, bits, endianness)
 _PCM = {
     (False, 8, "le"): ("pcm_u8", "u8", 8), (False, 16, "le"): ("pcm_s16le", "s16", 16),
@@ -71,7 +73,7 @@ def _wav(file, file_size: int) -> MediaInfo | None:
             if not _read_info(file.read(min(size, 1 << 20)), tags):
                 return None
         elif chunk_id == b"data":
-            if fmt is None or len(fmt) < 16 or size in _UNKNOWN_SIZES:
+            if fmt is None or len(fmt) < 16 or size == 0 or size >= _SIZE_UNKNOWN_FROM:
                 return None
             tag, channels, rate, _byte_rate, block, bits = struct.unpack("<HHIIHH", fmt[:16])
             if tag == _WAV_EXTENSIBLE and len(fmt) >= 26:
