@@ -166,6 +166,11 @@ FILE_UPLOAD_TEMP_DIR = VAR_DIR / "tmp"
 FILE_UPLOAD_TEMP_DIR.mkdir(exist_ok=True)
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=2 * 1024**3)
 MAX_UPLOAD_FILES = env.int("MAX_UPLOAD_FILES", default=50)
+FILE_UPLOAD_HANDLERS = [
+    "converter.upload_limits.LimitedUploadHandler",  # first: it sees each chunk before it is written
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Where conversions run when a team picks nothing else.
 CONVERTER_WORK_DIR = VAR_DIR / "work"

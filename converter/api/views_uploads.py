@@ -15,6 +15,7 @@ from converter.api.serializers import input_json
 from converter.models import Job
 from converter.services.jobs import display_filename, input_add_upload
 from converter.services.quotas import QuotaExceeded, quota_check_file
+from converter.upload_limits import upload_refused
 
 # Multipart framing around the file: a body past this is refused before it is read.
 _MULTIPART_OVERHEAD = 64 * 1024
@@ -38,6 +39,8 @@ def _received_file(request: HttpRequest):
         raise _too_large() from None
     except (MultiPartParserError, SuspiciousOperation, ValueError):
         raise ApiProblem(400, "The body is not valid multipart/form-data.") from None
+    if refused := upload_refused(request):
+        raise ApiProblem(413, refused)
     if upload is None:
         raise invalid_field("file", "Send the file as this multipart/form-data field.")
     if upload.size > settings.MAX_UPLOAD_BYTES:

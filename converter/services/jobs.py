@@ -1,6 +1,7 @@
 """Writes on jobs: create, enqueue, run (in the worker), cancel, progress."""
 
 import logging
+import os
 import unicodedata
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
+from converter.engine.filenames import safe_filename
 from converter.joblog import job_event, job_logging, job_status_event
 from converter.models import Job, JobInput, Membership, Team
 from converter.options import OptionsInvalid, download_passwords
@@ -95,7 +97,8 @@ def input_add_upload(job: Job, upload) -> JobInput:
     """Store one uploaded file (streamed by Django's storage, never read whole)."""
     job_input = JobInput(job=job, type=JobInput.Type.UPLOAD, filename=display_filename(upload.name),
                          size=upload.size, content_type=getattr(upload, "content_type", "") or "")
-    job_input.file.save(job_input.filename, upload, save=False)
+    # Stored under a name of at most 255 bytes (a filesystem's limit; "é" takes two).
+    job_input.file.save(safe_filename(*os.path.splitext(job_input.filename)), upload, save=False)
     job_input.save()
     return job_input
 

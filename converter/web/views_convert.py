@@ -14,6 +14,7 @@ from converter.selectors import job_for, jobs_for_team, presets_for
 from converter.services.jobs import JobInvalid, job_create
 from converter.services.presets import preset_resolve
 from converter.services.presets import preset_save as preset_save_service
+from converter.upload_limits import upload_refused
 from converter.web.cards import job_card
 from converter.web.forms import PRESET, OptionsForm, options_from_data
 from converter.web.teams import team_required
@@ -57,6 +58,8 @@ def convert(request: HttpRequest):
     if forbidden := _forbidden_unless_converter(request):
         return forbidden
     data = request.POST.dict()
+    if refused := upload_refused(request):
+        return _submitted(request, _form(request, data), status=413, input_error=refused)
     try:
         job = job_create(
             team=request.team, user=request.user, options=options_from_data(data),
