@@ -5,7 +5,8 @@ from django.http import HttpRequest
 
 from converter.api.http import ApiProblem, endpoint
 from converter.models import JobOutput
-from converter.services.downloads import output_response, password_accepts, supplied_password
+from converter.services.downloads import output_response, password_check
+from converter.services.password_throttle import PasswordThrottled
 
 
 @endpoint("GET")
@@ -16,6 +17,12 @@ def output_download(request: HttpRequest, output_id):
         raise ApiProblem(404, "The file does not exist.")
     if output.status != JobOutput.Status.ENABLED:
         raise ApiProblem(410, f"The file is {output.status}.")
-    if not password_accepts(output.job, supplied_password(request)):
+    try:
+        accepted = password_check(request, output)
+    except PasswordThrottled as exc:
+        response = ApiProblem(429, str(exc)).response()
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    if not accepted:
         raise ApiProblem(403, "A valid download password is required (X-Api2convert-Download-Password).")
     return output_response(request, output)

@@ -8,6 +8,7 @@ from django.utils.http import content_disposition_header
 
 from converter.models import Job, JobOutput
 from converter.providers.api2convert.download_proxy import remote_output_response
+from converter.services.password_throttle import throttle_check, throttle_failed
 from converter.services.passwords import password_matches
 from converter.storage import stored_stream
 
@@ -27,6 +28,20 @@ def supplied_password(request: HttpRequest) -> str | None:
 
 def password_accepts(job: Job, supplied: str | None) -> bool:
     return password_matches(job.password_hashes, supplied)
+
+
+def password_check(request: HttpRequest, output: JobOutput) -> bool:
+    """password_accepts for this request's password, throttled: raises PasswordThrottled after
+    too many wrong ones for this output or from this client."""
+    if not output.job.has_password:
+        return True
+    client, supplied = request.META.get("REMOTE_ADDR", ""), supplied_password(request)
+    throttle_check(output.pk, client)
+    if password_accepts(output.job, supplied):
+        return True
+    if supplied:
+        throttle_failed(output.pk, client)
+    return False
 
 
 def _byte_range(header: str | None, size: int) -> tuple[int, int] | None | bool:

@@ -1,12 +1,13 @@
 """Download and inline playback of outputs: team scope, then the job's download password."""
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from converter.models import JobOutput
 from converter.selectors import output_for
-from converter.services.downloads import output_response, password_accepts, supplied_password
+from converter.services.downloads import output_response, password_check, supplied_password
+from converter.services.password_throttle import PasswordThrottled
 from converter.web.teams import team_required
 from converter.web.unlocks import is_unlocked, unlock
 
@@ -15,11 +16,16 @@ def _serve(request: HttpRequest, output_id, *, as_attachment: bool):
     output = output_for(request.team, output_id)
     if output.status == JobOutput.Status.EXPIRED:
         return render(request, "usage/output_expired.html", {"output": output}, status=410)
-    supplied = supplied_password(request)
     if not is_unlocked(request, output):
-        if not password_accepts(output.job, supplied):
+        try:
+            accepted = password_check(request, output)
+        except PasswordThrottled as exc:
+            response = HttpResponse(str(exc), status=429, content_type="text/plain; charset=utf-8")
+            response["Retry-After"] = str(exc.retry_after)
+            return response
+        if not accepted:
             # No byte of the file: a form asking for the password, posted back here.
-            context = {"output": output, "wrong": bool(supplied)}
+            context = {"output": output, "wrong": bool(supplied_password(request))}
             return render(request, "converter/download_locked.html", context, status=403)
         if request.method == "POST":
             unlock(request, output)

@@ -1,0 +1,85 @@
+"""Guessing is throttled: download passwords per output and per client, sign-ins by django-axes.
+A download password never shows in a URL, a log line or a page."""
+
+import logging
+
+import pytest
+from django.core.cache import cache
+
+from converter.models import Job
+from converter.services import password_throttle
+from tests.web.conftest import add_output, make_job
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "hunter2-correct-horse"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_counters():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def protected(team, alice):
+    return add_output(make_job(team, alice, status=Job.Status.COMPLETED, progress=100.0, passwords=[SECRET]))
+
+
+def _guess(client, output, password, *, api=False, address="203.0.113.7"):
+    if api:
+        return client.get(f"/v2/dl/output/{output.pk}", headers={"X-Api2convert-Download-Password": password},
+                          REMOTE_ADDR=address)
+    return client.post(f"/outputs/{output.pk}/download", {"password": password}, REMOTE_ADDR=address)
+
+
+@pytest.mark.parametrize("api", [False, True], ids=["page", "api"])
+def test_wrong_passwords_from_one_client_are_throttled_with_retry_after(client, alice, protected, api):
+    client.force_login(alice)
+    for _ in range(password_throttle.MAX_FAILURES_PER_CLIENT):
+        assert _guess(client, protected, "wrong", api=api).status_code == 403
+    response = _guess(client, protected, SECRET, api=api)  # even the right one: no oracle while blocked
+    assert response.status_code == 429 and 0 < int(response["Retry-After"]) <= 15 * 60
+    assert _guess(client, protected, SECRET, api=api, address="198.51.100.1").status_code == 200
+
+
+def test_wrong_passwords_for_one_output_are_throttled_from_every_address(client, protected):
+    addresses = [f"198.51.100.{n}" for n in range(password_throttle.MAX_FAILURES_PER_OUTPUT)]
+    for address in addresses:
+        assert _guess(client, protected, "wrong", api=True, address=address).status_code == 403
+    assert _guess(client, protected, SECRET, api=True, address="192.0.2.99").status_code == 429
+
+
+def test_visits_without_a_password_and_right_passwords_do_not_count(client, alice, protected):
+    client.force_login(alice)
+    for _ in range(3 * password_throttle.MAX_FAILURES_PER_CLIENT):
+        assert client.get(f"/outputs/{protected.pk}/download").status_code == 403  # the form
+        assert _guess(client, protected, SECRET, api=True).status_code == 200
+
+
+def test_the_password_is_never_in_a_url_a_log_or_a_page(client, alice, team, protected, caplog):
+    caplog.set_level(logging.DEBUG)
+    client.force_login(alice)
+    pages = [client.post("/", {"download_password": SECRET, "files": []}),
+             _guess(client, protected, "wrong"), _guess(client, protected, SECRET),
+             client.get(f"/jobs/{protected.job_id}/"), client.get("/history/")]
+    for response in pages:
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        assert SECRET.encode() not in body
+        assert SECRET not in response.get("Location", "")
+        assert SECRET not in str(response.cookies)
+    assert SECRET not in caplog.text
+    assert not [job for job in Job.objects.all() if SECRET in str(job.options)]
+
+
+def test_sign_in_is_locked_after_repeated_failures(client, alice, settings):
+    statuses = [client.post("/login/", {"username": "alice", "password": "wrong"}, REMOTE_ADDR="203.0.113.9")
+                .status_code for _ in range(settings.AXES_FAILURE_LIMIT)]
+    assert statuses == [200] * (settings.AXES_FAILURE_LIMIT - 1) + [429]  # the form again, then locked
+    response = client.post("/login/", {"username": "alice", "password": "alice-password-123"},
+                           REMOTE_ADDR="203.0.113.9")
+    assert response.status_code == 429 and "_auth_user_id" not in client.session
+    other = client.post("/login/", {"username": "alice", "password": "alice-password-123"},
+                        REMOTE_ADDR="198.51.100.4")
+    assert other.status_code == 302  # locked per user and address, not for everyone
