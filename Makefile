@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test test-scaleout install install-dev migrate static lint browser bench clean
+.PHONY: run test test-scaleout soak install install-dev migrate static lint browser bench clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,7 +46,7 @@ lint: install-dev
 
 # The suite runs under var/test, apart from a `make run` instance's database and queue.
 TEST_ENV := VAR_DIR=$(CURDIR)/var/test
-PYTEST := $(VENV)/bin/pytest -n 2 --dist loadgroup
+PYTEST := $(VENV)/bin/pytest -n 2 --dist loadgroup -m "not soak"
 
 test: install-dev browser lint
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v0
@@ -68,6 +68,11 @@ test-scaleout: install-dev
 	  $(TEST_ENV) DATABASE_URL=$(SCALEOUT_DB) CELERY_BROKER_URL=amqp://guest:guest@127.0.0.1:5672// \
 	    $(PYTEST) -m scaleout; \
 	else echo "PostgreSQL or RabbitMQ not reachable on 127.0.0.1: scale-out run skipped"; fi
+
+# The long fault and fuzz runs (docs/reliability.md): more kills, more examples.
+soak: install-dev
+	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v0
+	$(TEST_ENV) $(VENV)/bin/pytest -n 2 --dist loadgroup -m soak $(PYTEST_ARGS)
 
 bench: install-dev
 	$(PY) bench/engine.py
