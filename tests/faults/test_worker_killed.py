@@ -17,6 +17,7 @@ from tests.faults.conftest import kill
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("live")]
 
 JOBS = 4
+SOAK_ROUNDS = 10
 # ~5 s of work each (resampled 8x, EBU-normalised); progress is written every ~0.6 s.
 OPTIONS = {"normalize": "true", "normalize_type": "ebu", "frequency": "96000", "audio_bitdepth": "24"}
 
@@ -36,33 +37,44 @@ def _reap_until_terminal(jobs, timeout: float = 240) -> None:
     raise TimeoutError(list(Job.objects.filter(pk__in=[job.pk for job in jobs]).values("status", "attempts")))
 
 
-def test_jobs_of_a_killed_worker_finish_once_on_a_new_one(killable_workers, live_settings, alice, team,
-                                                          long_wav):
-    live_settings.JOB_STALE_SECONDS = 5
-    first = killable_workers()
-    data = long_wav.read_bytes()
-    jobs = [job_create(team=team, user=alice, options={**OPTIONS, "output_filename": f"out-{n}"},
+def kill_mid_conversion_and_recover(start_worker, settings, team, user, wav, jobs: int) -> None:
+    """Start a worker, SIGKILL it while it converts, start another; every job must complete once."""
+    settings.JOB_STALE_SECONDS = 5
+    first = start_worker()
+    data = wav.read_bytes()
+    made = [job_create(team=team, user=user, options={**OPTIONS, "output_filename": f"out-{n}"},
                        uploads=[SimpleUploadedFile(f"in-{n}.wav", data, content_type="audio/wav")])
-            for n in range(JOBS)]
-    first.wait_for(jobs[0], statuses=(Job.Status.PROCESSING,), timeout=120)
+            for n in range(jobs)]
+    first.wait_for(made[0], statuses=(Job.Status.PROCESSING,), timeout=120)
     kill(first)
-    interrupted = Job.objects.filter(pk__in=[job.pk for job in jobs], status=Job.Status.PROCESSING).count()
-    assert interrupted >= 1
+    assert Job.objects.filter(pk__in=[job.pk for job in made], status=Job.Status.PROCESSING).exists()
 
-    second = killable_workers()
-    _reap_until_terminal(jobs)
+    second = start_worker()
+    _reap_until_terminal(made)
 
-    for job in jobs:
+    for n, job in enumerate(made):
         job.refresh_from_db()
         assert job.status == Job.Status.COMPLETED, job.errors
-        assert [output.download_name for output in job.outputs.all()] == [f"out-{jobs.index(job)}.flac"]
-        assert not (Path(live_settings.CONVERTER_WORK_DIR) / str(job.pk)).exists()
+        assert [output.download_name for output in job.outputs.all()] == [f"out-{n}.flac"]
+        assert not (Path(settings.CONVERTER_WORK_DIR) / str(job.pk)).exists()
     # Exactly once: one "completed" per job in all the workers' logs, and no stray output file.
     logs = first.log.read_text(errors="replace") + second.log.read_text(errors="replace")
-    for job in jobs:
+    for job in made:
         finished = re.findall(rf"job {job.pk}\]? (completed|failed|canceled)", logs, flags=re.IGNORECASE)
         assert len(finished) == 1
-    stored = {path for path in Path(live_settings.MEDIA_ROOT).glob("jobs/*/output/**/*") if path.is_file()
-              and path.parts[-4] in {str(job.pk) for job in jobs}}
-    outputs = JobOutput.objects.filter(job__in=jobs)
-    assert stored == {Path(output.file.path) for output in outputs}
+    ids = {str(job.pk) for job in made}
+    stored = {path for path in Path(settings.MEDIA_ROOT).glob("jobs/*/output/**/*")
+              if path.is_file() and path.parts[-4] in ids}
+    assert stored == {Path(output.file.path) for output in JobOutput.objects.filter(job__in=made)}
+    kill(second)
+
+
+def test_jobs_of_a_killed_worker_finish_once_on_a_new_one(killable_workers, live_settings, alice, team,
+                                                          long_wav):
+    kill_mid_conversion_and_recover(killable_workers, live_settings, team, alice, long_wav, JOBS)
+
+
+@pytest.mark.soak
+def test_soak_repeated_kills(killable_workers, live_settings, alice, team, long_wav):
+    for _ in range(SOAK_ROUNDS):
+        kill_mid_conversion_and_recover(killable_workers, live_settings, team, alice, long_wav, 2 * JOBS)
