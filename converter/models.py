@@ -56,14 +56,6 @@ class Membership(models.Model):
         return self.role != self.Role.VIEWER
 
 
-class Preset(models.Model):
-    """A team's saved set of options. Built-in presets live in converter/options.py."""
-
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="presets")
-    name = models.CharField(max_length=255)
-    options = models.JSONField(default=dict)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(auto_now_add=True)
 class Invite(models.Model):
     """An invitation into a team: a link (only the SHA-256 of its token is kept) or addressed
     to one user by name. Single use, expiring."""
@@ -89,6 +81,14 @@ class Invite(models.Model):
         return f"Invite to {self.team} as {self.role}"
 
 
+class Preset(models.Model):
+    """A team's saved set of options. Built-in presets live in converter/options.py."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="presets")
+    name = models.CharField(max_length=255)
+    options = models.JSONField(default=dict)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["team", "name"], name="preset_name_per_team")]

@@ -6,7 +6,7 @@ import pytest
 from converter.models import Job
 from tests import media
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("live"), pytest.mark.e2e]
 
 PASSWORD = "correct-horse-battery-9"
 

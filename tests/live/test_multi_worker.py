@@ -23,6 +23,8 @@ from tests.workers import WORKER
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("live"),
+    pytest.mark.scaleout,
     pytest.mark.skipif(not os.environ.get("CELERY_BROKER_URL", "").startswith("redis://"),
                        reason="needs CELERY_BROKER_URL=redis://… (make test-scaleout)"),
 ]

@@ -12,7 +12,8 @@ from converter.models import Job
 from converter.services.jobs import job_cancel, job_create
 from tests import media
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# One xdist process runs every test that needs a worker process (see tests/workers.py).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("live"), pytest.mark.scaleout]
 
 
 @pytest.fixture(scope="module")
