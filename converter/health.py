@@ -57,4 +57,5 @@ def readyz(request):
         except Exception as exc:  # every failure is a "not ready", with its reason
             results[name] = f"error: {type(exc).__name__}: {exc}"[:300]
     ready = all(value == "ok" for value in results.values())
-    return JsonResponse({"status": "ok" if ready else "error", "checks": results}, status=200 if ready else 503)
+    body = {"status": "ok" if ready else "error", "checks": results}
+    return JsonResponse(body, status=200 if ready else 503)

@@ -26,7 +26,8 @@ class Team(models.Model):
                                                  help_text="Days results are kept. Empty: the site default.")
     quota_jobs_per_month = models.PositiveIntegerField(null=True, blank=True)
     quota_audio_minutes_per_month = models.PositiveIntegerField(null=True, blank=True)
-    quota_max_file_mb = models.PositiveIntegerField(null=True, blank=True, verbose_name="Quota max file (MiB)")
+    quota_max_file_mb = models.PositiveIntegerField(null=True, blank=True,
+                                                    verbose_name="Quota max file (MiB)")
     quota_concurrent_jobs = models.PositiveIntegerField(null=True, blank=True)
 
     def __str__(self):
