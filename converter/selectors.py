@@ -27,6 +27,18 @@ def job_for(team: Team, job_id) -> Job:
     return get_object_or_404(Job.objects.select_related("created_by"), pk=job_id, team=team)
 
 
+def job_version(job: Job) -> str:
+    """What a polled fragment was rendered from: every write on a job moves modified_at."""
+    return f"{int(job.modified_at.timestamp() * 1_000_000)}.{job.status}"
+
+
+def job_version_for(team: Team, job_id) -> str | None:
+    """The team's job's current version (see job_version), or None: one query on the primary key,
+    nothing loaded that a poll of an unchanged job does not need."""
+    job = Job.objects.filter(pk=job_id, team=team).only("modified_at", "status").first()
+    return job_version(job) if job is not None else None
+
+
 def _with_files(jobs: QuerySet[Job]) -> QuerySet[Job]:
     """Jobs with their creator, inputs and outputs: three queries for any number of jobs."""
     return jobs.select_related("created_by").prefetch_related(

@@ -7,6 +7,7 @@ from django.template.defaultfilters import filesizeformat
 
 from converter.models import Job, JobInput, JobOutput
 from converter.options import OPTIONS_BY_NAME
+from converter.selectors import job_version
 from converter.web.unlocks import is_unlocked
 
 _CHANNELS = {1: "Mono", 2: "Stereo"}
@@ -119,6 +120,11 @@ class JobCard:
         if self.job.has_password:
             rows.append((OPTIONS_BY_NAME["download_password"].label, "set"))
         return rows
+
+    @property
+    def version(self) -> str:
+        """Sent back by the fragment's polls (?v=): the view answers 204 while it is current."""
+        return job_version(self.job)
 
     @property
     def has_locked_output(self) -> bool:

@@ -4,7 +4,7 @@ actions: re-run, delete, and a ZIP of a selection."""
 import uuid
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +14,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
 from converter.options import OptionsInvalid
-from converter.selectors import job_for, job_history_for, jobs_selected, members_of
+from converter.selectors import job_for, job_history_for, job_version_for, jobs_selected, members_of
 from converter.services.jobs import JobInvalid, can_delete_job
 from converter.services.jobs import job_cancel as job_cancel_service
 from converter.services.jobs import job_delete as job_delete_service
@@ -38,10 +38,25 @@ def job_detail(request: HttpRequest, job_id):
     return render(request, "converter/job_detail.html", context)
 
 
+def _unchanged(request: HttpRequest, job_id) -> HttpResponse | None:
+    """204 for a poll whose ?v= (the version rendered into the polled fragment) is still the
+    job's: one indexed query, no render, and htmx leaves the element (and its polling) as it is.
+    None when the job changed or the request carries no version (a first load, an unlock)."""
+    seen = request.GET.get("v")
+    if not seen:
+        return None
+    version = job_version_for(request.team, job_id)
+    if version is None:
+        raise Http404
+    return HttpResponse(status=204) if version == seen else None
+
+
 @team_required
 @require_GET
 def job_status(request: HttpRequest, job_id):
     """The job's fragment, polled every second while the job runs (the final one stops polling)."""
+    if unchanged := _unchanged(request, job_id):
+        return unchanged
     job = job_for(request.team, job_id)
     return render(request, JOB_FRAGMENT, {"card": job_card(request, job)})
 
@@ -94,7 +109,9 @@ def history(request: HttpRequest):
 @team_required
 @require_GET
 def history_row(request: HttpRequest, job_id):
-    """A history row, polled every two seconds while its job runs."""
+    """A history row, polled every two seconds while its job runs (204 while unchanged)."""
+    if unchanged := _unchanged(request, job_id):
+        return unchanged
     card, can_delete = _history_row(request, job_for(request.team, job_id))
     return render(request, f"{HISTORY}#row", {"card": card, "can_delete": can_delete})
 

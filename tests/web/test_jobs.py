@@ -11,7 +11,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 def test_running_job_fragment_polls(alice_client, running_job):
     html = alice_client.get(reverse("job_status", args=[running_job.pk]), **HTMX).content.decode()
     assert 'hx-trigger="every 1s"' in html
-    assert f'hx-get="{reverse("job_status", args=[running_job.pk])}"' in html
+    assert f'hx-get="{reverse("job_status", args=[running_job.pk])}?v=' in html
     assert '<progress id="job-' in html and 'value="40"' in html
     assert f'<label for="job-{running_job.pk}-progress">' in html
     assert "Cancel</button>" in html
