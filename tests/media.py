@@ -5,7 +5,11 @@ Importable without Django; the web and API tests reuse it.
 
 from __future__ import annotations
 
+import io
+import math
+import struct
 import subprocess
+import wave
 from pathlib import Path
 
 from converter.engine.ffmpeg import ffmpeg_binary
@@ -36,6 +40,19 @@ def tone(path: Path, *, seconds: float = 2.0, rate: int = 44100, channels: int =
     layout = {1: "mono", 2: "stereo", 6: "5.1"}[channels]
     ffmpeg("-filter_complex", source + f",aformat=channel_layouts={layout}", "-c:a", codec, *extra, str(path))
     return path
+
+
+def wav_bytes(seconds: float = 0.2, rate: int = 8000) -> bytes:
+    """A mono 16-bit sine made without ffmpeg: enough for the engine, tiny, for request bodies."""
+    frames = b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * n / rate)))
+                      for n in range(int(seconds * rate)))
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(frames)
+    return buffer.getvalue()
 
 
 def silence(path: Path, *, seconds: float = 1.0, rate: int = 44100) -> Path:

@@ -2,28 +2,13 @@
 
 import io
 import json
-import math
-import struct
-import wave
 
 import pytest
 
 from converter.services.api_keys import key_issue
+from tests.media import wav_bytes
 
 CREATE = {"conversion": [{"category": "audio", "target": "flac", "options": {}}], "process": False}
-
-
-def wav_bytes(seconds: float = 0.2, rate: int = 8000) -> bytes:
-    """A mono 16-bit sine: enough for the engine, tiny and made without ffmpeg."""
-    frames = b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * n / rate)))
-                      for n in range(int(seconds * rate)))
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(frames)
-    return buffer.getvalue()
 
 
 class Api:

@@ -6,7 +6,7 @@ from api2convert import Api2Convert, AuthenticationError, NotFoundError, Validat
 
 from converter.models import Job
 from converter.services.jobs import job_run
-from tests.api.conftest import wav_bytes
+from tests.media import wav_bytes
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from converter.models import Job, JobOutput
 from converter.providers.local import DISK_FULL
 from converter.services.jobs import job_create
-from tests.api.conftest import wav_bytes
+from tests.media import wav_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

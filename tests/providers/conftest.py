@@ -1,10 +1,6 @@
 """A fake api2convert server per test, the team's key stored, and the Celery re-scheduling
 recorded instead of sent: tests call the task bodies and loop over the poll themselves."""
 
-import io
-import math
-import struct
-import wave
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,6 +12,7 @@ from converter.providers.api2convert.provider import Api2convertProvider
 from converter.services.api2convert import api2convert_key_store
 from converter.services.jobs import job_create
 from tests.fake_api2convert import VALID_KEY, FakeApi2convert
+from tests.media import wav_bytes
 
 
 @pytest.fixture
@@ -49,18 +46,6 @@ def scheduled(monkeypatch) -> list[tuple[str, tuple, float]]:
 @pytest.fixture
 def account(team, alice, fake):
     return api2convert_key_store(team=team, user=alice, key=VALID_KEY)
-
-
-def wav_bytes(seconds: float = 0.2, rate: int = 8000) -> bytes:
-    frames = b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * n / rate)))
-                      for n in range(int(seconds * rate)))
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(frames)
-    return buffer.getvalue()
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from converter.providers.api2convert import crypto
 from converter.selectors import engines_for
 from converter.services.jobs import job_create
 from tests.fake_api2convert import VALID_KEY
-from tests.providers.conftest import run_job, wav_bytes
+from tests.media import wav_bytes
+from tests.providers.conftest import run_job
 
 
 @pytest.fixture

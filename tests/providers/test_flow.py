@@ -6,7 +6,8 @@ from django.test import RequestFactory
 from converter.models import Job, JobInput, JobOutput
 from converter.providers.api2convert import poll
 from converter.services.downloads import output_response
-from tests.providers.conftest import poll_until_done, run_job, submit, wav_bytes
+from tests.media import wav_bytes
+from tests.providers.conftest import poll_until_done, run_job, submit
 
 
 def _download(output, **headers):

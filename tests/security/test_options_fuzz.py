@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from converter import engine
 from converter.options import OPTIONS, OptionsInvalid, validate_options
-from tests.api.conftest import wav_bytes
+from tests.media import wav_bytes
 
 pytestmark = pytest.mark.django_db
 FIXTURES_OK = settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

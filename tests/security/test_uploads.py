@@ -9,7 +9,8 @@ from django.core.files.uploadhandler import TemporaryFileUploadHandler
 
 from converter.models import Job, JobInput
 from converter.services.jobs import job_create
-from tests.api.conftest import CREATE, wav_bytes
+from tests.api.conftest import CREATE
+from tests.media import wav_bytes
 
 pytestmark = pytest.mark.django_db
 

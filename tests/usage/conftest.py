@@ -3,7 +3,8 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.api.conftest import api, issued, wav_bytes  # noqa: F401  (fixtures, by import)
+from tests.api.conftest import api, issued  # noqa: F401  (fixtures, by import)
+from tests.media import wav_bytes
 from tests.web.conftest import _pages, alice_client  # noqa: F401
 
 
