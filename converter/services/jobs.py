@@ -13,9 +13,10 @@ from django.utils import timezone
 from converter.engine.filenames import safe_filename
 from converter.joblog import job_event, job_logging, job_status_event
 from converter.models import Job, JobInput, Membership, Team
-from converter.options import OptionsInvalid, download_passwords
+from converter.options import download_passwords
 from converter.providers import provider_for
 from converter.providers.api2convert import crypto
+from converter.selectors import engines_for
 from converter.services import callbacks
 from converter.services.passwords import password_hashes_make
 from converter.services.presets import options_with_preset
@@ -72,8 +73,9 @@ def job_create(*, team: Team, user, options: dict, uploads=(), urls=(), engine: 
 
     quota_check(team, [(display_filename(upload.name), upload.size) for upload in uploads])
     engine = engine or team.default_engine
-    if engine not in Team.Engine.values:
-        raise OptionsInvalid({"engine": "Unknown engine."})
+    if engine not in dict(engines_for(team)):
+        raise JobInvalid("The api2convert engine needs the team's api2convert key (team settings)."
+                         if engine == Team.Engine.API2CONVERT else f"Unknown engine “{engine}”.")
     with transaction.atomic():
         job = Job.objects.create(
             team=team, created_by=user, engine=engine, options=clean,

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from converter.options import OptionsInvalid, validate_options
-from converter.selectors import job_for, jobs_for_team, presets_for
+from converter.selectors import engines_for, job_for, jobs_for_team, presets_for
 from converter.services.jobs import JobInvalid, job_create
 from converter.services.presets import preset_resolve
 from converter.services.presets import preset_save as preset_save_service
@@ -39,7 +39,8 @@ def _preset_form(request: HttpRequest, name: str) -> OptionsForm:
 
 def _page(request: HttpRequest, form: OptionsForm, *, status: int = 200, **context):
     cards = [job_card(request, job) for job in jobs_for_team(request.team, limit=RECENT_JOBS)]
-    context |= {"form": form, "cards": cards, "max_files": settings.MAX_UPLOAD_FILES}
+    context |= {"form": form, "cards": cards, "max_files": settings.MAX_UPLOAD_FILES,
+                "engines": engines_for(request.team)}
     return render(request, PAGE, context, status=status)
 
 
@@ -64,6 +65,7 @@ def convert(request: HttpRequest):
         job = job_create(
             team=request.team, user=request.user, options=options_from_data(data),
             uploads=request.FILES.getlist("files"), urls=data.get("urls", "").split(),
+            engine=data.get("engine") or None,
         )
     except OptionsInvalid as exc:
         return _submitted(request, _form(request, data, exc.errors), status=422)
