@@ -6,6 +6,7 @@ from django.db.models import F
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
+from converter.client_address import client_address
 from converter.models import Job, JobOutput
 from converter.providers.api2convert.download_proxy import remote_output_response
 from converter.services.password_throttle import throttle_check, throttle_failed
@@ -35,7 +36,7 @@ def password_check(request: HttpRequest, output: JobOutput) -> bool:
     too many wrong ones for this output or from this client."""
     if not output.job.has_password:
         return True
-    client, supplied = request.META.get("REMOTE_ADDR", ""), supplied_password(request)
+    client, supplied = client_address(request), supplied_password(request)
     throttle_check(output.pk, client)
     if password_accepts(output.job, supplied):
         return True

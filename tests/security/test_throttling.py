@@ -6,6 +6,7 @@ import logging
 import pytest
 from django.core.cache import cache
 
+from converter.client_address import client_address
 from converter.models import Job
 from converter.services import password_throttle
 from tests.web.conftest import add_output, make_job
@@ -83,3 +84,21 @@ def test_sign_in_is_locked_after_repeated_failures(client, alice, settings):
     other = client.post("/login/", {"username": "alice", "password": "alice-password-123"},
                         REMOTE_ADDR="198.51.100.4")
     assert other.status_code == 302  # locked per user and address, not for everyone
+
+
+@pytest.mark.parametrize(("behind_proxy", "expected"), [(False, "10.0.0.2"), (True, "203.0.113.5")])
+def test_the_client_is_the_proxys_last_forwarded_address_only_behind_a_proxy(rf, settings, behind_proxy,
+                                                                             expected):
+    settings.BEHIND_PROXY = behind_proxy
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.5")
+    assert client_address(request) == expected
+
+
+def test_forged_forwarded_addresses_do_not_escape_the_sign_in_lock(client, alice, settings):
+    settings.BEHIND_PROXY = True
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/login/", {"username": "alice", "password": "wrong"}, REMOTE_ADDR="10.0.0.2",
+                    HTTP_X_FORWARDED_FOR=f"6.6.6.{n}, 203.0.113.5")
+    response = client.post("/login/", {"username": "alice", "password": "alice-password-123"},
+                           REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="7.7.7.7, 203.0.113.5")
+    assert response.status_code == 429
