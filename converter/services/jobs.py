@@ -114,20 +114,16 @@ def job_enqueue(job: Job) -> None:
     """Mark the job queued and send it to a worker once the surrounding transaction commits."""
     from converter import tasks  # tasks import services; import here to avoid the cycle
 
-    Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED, modified_at=timezone.now())
-    job.status = Job.Status.QUEUED
-    job_status_event(job, Job.Status.QUEUED)
+    job_set(job, status=Job.Status.QUEUED)
     transaction.on_commit(lambda: tasks.job_run.delay(str(job.pk)))
 
 
 def job_cancel(job: Job) -> None:
     """Cancel now if no worker has it yet; otherwise ask the worker to stop."""
-    now = timezone.now()
-    Job.objects.filter(pk=job.pk, status__in=[Job.Status.INCOMPLETE, Job.Status.QUEUED]).update(
-        status=Job.Status.CANCELED, cancel_requested=True, finished_at=now, modified_at=now,
-    )
+    not_started = (Job.Status.INCOMPLETE, Job.Status.QUEUED)
+    job_finish(job, Job.Status.CANCELED, info="Canceled by a user.", only_from=not_started)
     running = Job.objects.filter(pk=job.pk).exclude(status__in=Job.TERMINAL)
-    running.update(cancel_requested=True, modified_at=now)
+    running.update(cancel_requested=True, modified_at=timezone.now())
     job_event(job, "Cancel requested.")
     provider_cancel = getattr(provider_for(job.engine), "cancel", None)
     if provider_cancel is not None:  # a remote engine is told at once
@@ -144,18 +140,26 @@ def job_run(job_id) -> None:
         provider_for(job.engine).run(job)
 
 
-def job_set(job: Job, **fields) -> None:
-    """Update some fields of a job in one UPDATE, and on the instance."""
+def job_set(job: Job, only_from: tuple[str, ...] = (), **fields) -> bool:
+    """Update some fields of a job in one UPDATE, and on the instance; with only_from, only if
+    the job's status is still one of those (so a worker's claim and a cancel cannot both win).
+    Logs a status change and sends the API callback it calls for. False if nothing changed."""
     fields["modified_at"] = timezone.now()
-    Job.objects.filter(pk=job.pk).update(**fields)
+    rows = Job.objects.filter(pk=job.pk)
+    if only_from:
+        rows = rows.filter(status__in=only_from)
+    if not rows.update(**fields):
+        return False
     for name, value in fields.items():
         setattr(job, name, value)
     if "status" in fields:
         job_status_event(job, fields["status"], fields.get("status_info", ""), fields.get("errors"))
     callbacks.job_updated(job, fields)
+    return True
 
 
-def job_finish(job: Job, status: str, *, errors: list | None = None, info: str = "") -> None:
+def job_finish(job: Job, status: str, *, errors: list | None = None, info: str = "",
+               only_from: tuple[str, ...] = ()) -> bool:
     now = timezone.now()
     fields = {"status": status, "finished_at": now, "status_info": info[:500],
               "expires_at": expires_at_for(job.team, now), **usage_at_finish(job, status, errors, now)}
@@ -163,7 +167,7 @@ def job_finish(job: Job, status: str, *, errors: list | None = None, info: str =
         fields["progress"] = 100.0
     if errors is not None:
         fields["errors"] = errors
-    job_set(job, **fields)
+    return job_set(job, only_from, **fields)
 
 
 def can_delete_job(membership: Membership | None, job: Job) -> bool:

@@ -78,7 +78,17 @@ def test_notify_status_posts_every_change(api, receiver_for, django_capture_on_c
     receiver = receiver_for()
     _run_job(api, receiver.url, django_capture_on_commit_callbacks, notify_status=True)
     codes = [api2convert.webhooks().parse(body).job.status.code for _, body in receiver.received]
-    assert codes == ["downloading", "processing", "completed"]
+    assert codes == ["queued", "downloading", "processing", "completed"]
+
+
+def test_notify_status_posts_a_cancel(api, receiver_for, django_capture_on_commit_callbacks):
+    receiver = receiver_for()
+    job = api.create({"conversion": [{"target": "flac"}], "process": False, "callback": receiver.url,
+                      "notify_status": True}).json()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api("DELETE", f"/jobs/{job['id']}").status_code == 204
+    [(_, body)] = receiver.received
+    assert api2convert.webhooks().parse(body).job.status.code == "canceled"
 
 
 def test_retried_on_5xx_not_on_4xx(api, receiver_for, django_capture_on_commit_callbacks):
