@@ -74,8 +74,9 @@ soak: install-dev
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v0
 	$(TEST_ENV) $(VENV)/bin/pytest -n 2 --dist loadgroup -m soak $(PYTEST_ARGS)
 
-bench: install-dev
-	$(PY) bench/engine.py
+# Every bench under bench/ (docs/performance.md); `make bench BENCH="polling history"` picks some.
+bench: install-dev static
+	$(PY) bench/run_all.py $(BENCH)
 
 clean:
 	rm -rf var/static var/tmp var/work

@@ -49,7 +49,8 @@ def machine() -> str:
             f"Python {platform.python_version()}, Django {django.get_version()}")
 
 
-def report(what: str, baseline: str, measured: str, ratio: float, target: str, met: bool, note: str = "") -> None:
+def report(what: str, baseline: str, measured: str, ratio: float, target: str, met: bool,
+           note: str = "") -> None:
     """One figure: what was measured, against which baseline, the ratio and the target."""
     verdict = "met" if met else "MISSED"
     print(f"{what}\n  baseline {baseline}\n  measured {measured}\n  ratio {ratio:.2f}x, target {target}: "
@@ -141,7 +142,8 @@ class Server:
 
 
 @contextmanager
-def gunicorn(*, workers: int = 2, threads: int = 8, log_name: str = "gunicorn.log", **env) -> Iterator[Server]:
+def gunicorn(*, workers: int = 2, threads: int = 8, log_name: str = "gunicorn.log",
+             **env) -> Iterator[Server]:
     """The web server of Procfile.dev (gthread, 2 workers x 8 threads), without the access log,
     serving bench/wsgi.py: the app plus the benches' baseline endpoints."""
     port = free_port()
@@ -226,7 +228,8 @@ def download(url: str, headers: dict | None = None) -> tuple[int, float]:
     connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=120)
     buffer = memoryview(bytearray(4 * MIB))
     start = time.perf_counter()
-    connection.request("GET", parsed.path + (f"?{parsed.query}" if parsed.query else ""), headers=headers or {})
+    target = parsed.path + (f"?{parsed.query}" if parsed.query else "")
+    connection.request("GET", target, headers=headers or {})
     response = connection.getresponse()
     if response.status != 200:
         raise RuntimeError(f"GET {url}: HTTP {response.status} {response.read()[:500]!r}")
@@ -255,3 +258,53 @@ def big_file(path: Path, size: int) -> Path:
             for _ in range(size // len(block)):
                 out.write(block)
     return path
+
+
+def post_file(url: str, path: Path, cookie: str, *, field: str = "files",
+              headers: dict | None = None) -> tuple[http.client.HTTPResponse, float]:
+    """POST one file as multipart/form-data, streamed from disk in 1 MiB blocks (as a browser
+    sends it), with the CSRF token; (response, seconds until the answer's headers)."""
+    boundary = "----bench" + os.urandom(8).hex()
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrfmiddlewaretoken\"\r\n\r\n"
+            f"{CSRF_TOKEN}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; "
+            f"filename=\"{path.name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+
+    def body():
+        yield head
+        with path.open("rb") as source:
+            while block := source.read(MIB):
+                yield block
+        yield tail
+
+    parsed = http.client.urlsplit(url)
+    connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=300)
+    start = time.perf_counter()
+    connection.putrequest("POST", parsed.path)
+    for name, value in {"Cookie": cookie, "Content-Type": f"multipart/form-data; boundary={boundary}",
+                        "Content-Length": str(len(head) + path.stat().st_size + len(tail)),
+                        "X-CSRFToken": CSRF_TOKEN, **(headers or {})}.items():
+        connection.putheader(name, value)
+    connection.endheaders()
+    for block in body():
+        connection.send(block)
+    response = connection.getresponse()
+    elapsed = time.perf_counter() - start
+    response.read()
+    connection.close()
+    return response, elapsed
+
+
+def engine_seconds(clip: Path, work: Path) -> float:
+    """The embedded engine's own time for one default conversion of clip, in this process."""
+    import shutil
+
+    from converter.engine import EngineInput, convert
+
+    out = work / f"engine-{clip.stem}"
+    shutil.rmtree(out, ignore_errors=True)
+    start = time.perf_counter()
+    convert([EngineInput(clip, clip.name)], out, {})
+    elapsed = time.perf_counter() - start
+    shutil.rmtree(out, ignore_errors=True)
+    return elapsed

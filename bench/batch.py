@@ -1,0 +1,104 @@
+"""A batch of 40 30-second clips on the embedded default with 2 worker processes, against the
+sum of the single-job engine times divided by 2 (perfect use of both processes).
+
+Target: <= 1.15x. The 40 jobs are stored first and queued in one transaction (the workers' part
+is what the baseline describes); the batch ends when the database says the last one completed.
+The same batch through the convert form, one upload after another, is printed for comparison.
+
+Run: .venv/bin/python bench/batch.py [--jobs 40] [--seconds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from harness import (
+    VAR_DIR,
+    bench_user,
+    celery_worker,
+    engine_seconds,
+    gunicorn,
+    machine,
+    post_file,
+    prepare,
+    purge_queue,
+    report,
+    session_cookie,
+)
+
+
+def staged_jobs(user, team, clips: list[Path]) -> list:
+    """The jobs with their inputs stored, not yet sent to a worker."""
+    from django.core.files import File
+
+    from converter.services.jobs import job_create
+
+    jobs = []
+    for clip in clips:
+        with clip.open("rb") as stream:
+            jobs.append(job_create(team=team, user=user, options={}, uploads=[File(stream, name=clip.name)],
+                                   process=False))
+    return jobs
+
+
+def wait_for(jobs) -> float:
+    """The moment the last of the jobs ended."""
+    from converter.models import Job
+
+    ids = [job.pk for job in jobs]
+    while Job.objects.filter(pk__in=ids).exclude(status__in=Job.TERMINAL).exists():
+        time.sleep(0.02)
+    return time.perf_counter()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--jobs", type=int, default=40)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    args = parser.parse_args()
+    prepare()
+    purge_queue()
+    print(f"== batch: {args.jobs} clips of {args.seconds:g} s, 2 worker processes, {machine()}")
+    from django.db import transaction
+
+    from converter.models import Job
+    from converter.services.jobs import job_enqueue
+    from tests import media
+
+    user, team = bench_user("bench-batch")
+    cookie = session_cookie(user)
+    with tempfile.TemporaryDirectory(dir=VAR_DIR) as tmp:
+        work = Path(tmp)
+        clips = [media.tone(work / f"clip-{n:02}.wav", seconds=args.seconds, frequency=220 + 10 * n)
+                 for n in range(args.jobs)]
+        engine_total = sum(engine_seconds(clip, work) for clip in clips)
+        jobs = staged_jobs(user, team, clips)
+        with celery_worker(2):
+            start = time.perf_counter()
+            with transaction.atomic():  # all 40 messages go out at the commit
+                for job in jobs:
+                    job_enqueue(job)
+            staged = wait_for(jobs) - start
+        ids = [job.pk for job in jobs]
+        failed = Job.objects.filter(pk__in=ids).exclude(status=Job.Status.COMPLETED).count()
+        with gunicorn() as server, celery_worker(2):
+            start = time.perf_counter()
+            for clip in clips:
+                response, _ = post_file(server.url + "/", clip, cookie)
+                assert response.status == 302, response.status
+            submitted = time.perf_counter() - start
+            newest = Job.objects.filter(team=team).order_by("-created_at").values_list("pk", flat=True)
+            ids = list(newest[:len(clips)])
+            through_form = wait_for(Job.objects.filter(pk__in=ids)) - start
+    baseline = engine_total / 2
+    report(f"batch of {args.jobs} x {args.seconds:g}-second clips, 2 worker processes (jobs queued at once)",
+           f"sum of engine times / 2 = {baseline:.2f} s (sum {engine_total:.2f} s)", f"{staged:.2f} s",
+           staged / baseline, "<= 1.15x", staged / baseline <= 1.15 and not failed, f"failed jobs {failed}")
+    print(f"  through the convert form, one upload after another: {through_form:.2f} s "
+          f"({through_form / baseline:.2f}x; the uploads alone took {submitted:.2f} s on the same two cores)")
+
+if __name__ == "__main__":
+    main()

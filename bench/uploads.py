@@ -1,0 +1,78 @@
+"""Upload of a 1 GiB file through the convert form, against posting the same body to a trivial
+WSGI sink in the same server (bench/wsgi.py: reads the body and drops it).
+
+Targets: >= 0.6x throughput, and the gunicorn workers' resident memory grows by <= 50 MiB. The
+form's time runs until its answer (the redirect to the job's page): body parsed to a temporary
+file, the job and its stored input created. No worker runs: the job stays queued and is deleted
+with its file afterwards, as is the 1 GiB source.
+
+Run: .venv/bin/python bench/uploads.py [--mib 1024] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from harness import (
+    MIB,
+    VAR_DIR,
+    MemoryWatch,
+    bench_user,
+    best_of,
+    big_file,
+    gunicorn,
+    machine,
+    post_file,
+    prepare,
+    purge_queue,
+    report,
+    session_cookie,
+)
+
+MEMORY_LIMIT = 50 * MIB
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mib", type=int, default=1024)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    prepare()
+    print(f"== uploads: {args.mib} MiB, {machine()}")
+    from converter.models import Job
+    from converter.services.jobs import job_delete
+
+    user, team = bench_user("bench-uploads")
+    cookie = session_cookie(user)
+    path = big_file(VAR_DIR / "upload.bin", args.mib * MIB)
+
+    def post(url: str, expected: int):
+        def run() -> float:
+            response, seconds = post_file(url, path, cookie)
+            assert response.status == expected, response.status
+            return seconds
+        return run
+
+    try:
+        with gunicorn() as server:
+            post(f"{server.url}/bench/sink", 200)()  # warm up the page cache and both workers
+            memory = MemoryWatch(server.workers())
+            with memory:
+                sink, form = best_of(args.repeats, post(f"{server.url}/bench/sink", 200),
+                                     post(f"{server.url}/", 302))
+    finally:
+        path.unlink(missing_ok=True)
+        membership = user.memberships.get(team=team)
+        for job in Job.objects.filter(team=team):
+            Job.objects.filter(pk=job.pk).update(status=Job.Status.CANCELED)
+            job.refresh_from_db()
+            job_delete(job, membership=membership)
+        purge_queue()
+    ratio = sink / form
+    report(f"upload of {args.mib} MiB through the convert form", f"WSGI sink {args.mib / sink:.0f} MiB/s",
+           f"{args.mib / form:.0f} MiB/s, worker memory growth {memory.growth / MIB:.1f} MiB", ratio,
+           ">= 0.6x and <= 50 MiB", ratio >= 0.6 and memory.growth <= MEMORY_LIMIT)
+
+
+if __name__ == "__main__":
+    main()
