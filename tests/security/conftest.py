@@ -1,3 +1,5 @@
+"""An API key of team A for the security tests."""
+
 import pytest
 
 from converter.services.api_keys import key_issue
