@@ -11,8 +11,10 @@ Run: .venv/bin/python bench/batch.py [--jobs 40] [--seconds 30]
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from harness import (
@@ -42,6 +44,16 @@ def staged_jobs(user, team, clips: list[Path]) -> list:
             jobs.append(job_create(team=team, user=user, options={}, uploads=[File(stream, name=clip.name)],
                                    process=False))
     return jobs
+
+
+def parallel_engine_seconds(clips: list[Path], work: Path) -> float:
+    """Wall time of the engine alone on the clips in 2 processes: what the two cores give when
+    two conversions share them, with no app, queue or database around them."""
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+        list(pool.map(engine_seconds, clips[:2], [work, work]))  # both processes started and warm
+        start = time.perf_counter()
+        list(pool.map(engine_seconds, clips, [work] * len(clips)))
+        return time.perf_counter() - start
 
 
 def wait_for(jobs) -> float:
@@ -75,6 +87,7 @@ def main() -> None:
         clips = [media.tone(work / f"clip-{n:02}.wav", seconds=args.seconds, frequency=220 + 10 * n)
                  for n in range(args.jobs)]
         engine_total = sum(engine_seconds(clip, work) for clip in clips)
+        engine_parallel = parallel_engine_seconds(clips, work)
         jobs = staged_jobs(user, team, clips)
         with celery_worker(2):
             start = time.perf_counter()
@@ -97,6 +110,10 @@ def main() -> None:
     report(f"batch of {args.jobs} x {args.seconds:g}-second clips, 2 worker processes (jobs queued at once)",
            f"sum of engine times / 2 = {baseline:.2f} s (sum {engine_total:.2f} s)", f"{staged:.2f} s",
            staged / baseline, "<= 1.15x", staged / baseline <= 1.15 and not failed, f"failed jobs {failed}")
+    print(f"  the engine alone in 2 processes, no app: {engine_parallel:.2f} s "
+          f"({engine_parallel / baseline:.2f}x: what two conversions at once cost on these cores); "
+          f"the app and queue add "
+          f"{(staged - engine_parallel) / args.jobs * 2 * 1000:.0f} ms per job per process")
     print(f"  through the convert form, one upload after another: {through_form:.2f} s "
           f"({through_form / baseline:.2f}x; the uploads alone took {submitted:.2f} s on the same two cores)")
 

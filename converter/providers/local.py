@@ -136,7 +136,10 @@ class LocalProvider:
             return destination
 
     def _hooks(self, job: Job) -> dict:
-        last = {"write": 0.0, "check": 0.0}
+        # The clocks start now: a job shorter than PROGRESS_EVERY writes no progress (job_finish
+        # writes 100) and reads no cancel flag (the claim has just seen it queued).
+        started = time.monotonic()
+        last = {"write": started, "check": started}
 
         def on_progress(percent: float) -> None:
             now = time.monotonic()

@@ -133,7 +133,7 @@ def job_cancel(job: Job) -> None:
 
 def job_run(job_id) -> None:
     """Run a job on its engine. Called by the Celery task; safe to call twice."""
-    job = Job.objects.filter(pk=job_id).first()
+    job = Job.objects.select_related("team").filter(pk=job_id).first()  # job_finish reads the team
     if job is None or job.is_terminal:
         return
     with job_logging(job):
