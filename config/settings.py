@@ -184,8 +184,9 @@ MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=2 * 1024**3)
 MAX_UPLOAD_FILES = env.int("MAX_UPLOAD_FILES", default=50)
 FILE_UPLOAD_HANDLERS = [
     "converter.upload_limits.LimitedUploadHandler",  # first: it sees each chunk before it is written
-    "django.core.files.uploadhandler.MemoryFileUploadHandler",
-    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+    # Django's two, reading 1 MiB at a time (converter/upload_limits.py says why).
+    "converter.upload_limits.LargeChunkMemoryFileUploadHandler",
+    "converter.upload_limits.LargeChunkTemporaryFileUploadHandler",
 ]
 
 # Where conversions run when a team picks nothing else.

@@ -7,11 +7,32 @@ left on the request for the view to show.
 """
 
 from django.conf import settings
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.core.files.uploadhandler import (
+    FileUploadHandler,
+    MemoryFileUploadHandler,
+    StopUpload,
+    TemporaryFileUploadHandler,
+)
 from django.http import HttpRequest
+
+# Django's multipart parser reads the body in the smallest chunk_size of the handlers (64 KiB
+# by default). 1 MiB: gunicorn copies its read-ahead buffer on every read, so 64 KiB reads of a
+# large body cost 16 times the copying, and the parser's per-chunk work shrinks too (bench/uploads.py:
+# docs/performance.md). The limit below still stops a file within 1 MiB of it.
+CHUNK = 1024 * 1024
+
+
+class LargeChunkMemoryFileUploadHandler(MemoryFileUploadHandler):
+    chunk_size = CHUNK
+
+
+class LargeChunkTemporaryFileUploadHandler(TemporaryFileUploadHandler):
+    chunk_size = CHUNK
 
 
 class LimitedUploadHandler(FileUploadHandler):
+    chunk_size = CHUNK
+
     def __init__(self, request=None):
         super().__init__(request)
         self.files = 0
