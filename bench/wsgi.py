@@ -14,7 +14,8 @@ def application(environ, start_response):
     if environ["PATH_INFO"] != "/bench/sink":
         return django_application(environ, start_response)
     body, total = environ["wsgi.input"], 0
-    while chunk := body.read(SINK_CHUNK):
+    size = int(environ.get("QUERY_STRING", "").removeprefix("chunk=") or SINK_CHUNK)  # ?chunk=65536
+    while chunk := body.read(size):
         total += len(chunk)
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(str(total))))])
     return [str(total).encode()]

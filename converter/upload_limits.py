@@ -16,9 +16,10 @@ from django.core.files.uploadhandler import (
 from django.http import HttpRequest
 
 # Django's multipart parser reads the body in the smallest chunk_size of the handlers (64 KiB
-# by default). 1 MiB: gunicorn copies its read-ahead buffer on every read, so 64 KiB reads of a
-# large body cost 16 times the copying, and the parser's per-chunk work shrinks too (bench/uploads.py:
-# docs/performance.md). The limit below still stops a file within 1 MiB of it.
+# by default). 1 MiB: gunicorn reads ahead up to 1 MiB and copies what it holds back on every
+# read, so when the body arrives faster than it is parsed 64 KiB reads cost ~16 times the copying;
+# the parser's per-chunk work shrinks too (1.7x the form's upload throughput, bench/uploads.py).
+# The limit below still stops a file within 1 MiB of it.
 CHUNK = 1024 * 1024
 
 
