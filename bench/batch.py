@@ -23,6 +23,7 @@ from harness import (
     celery_worker,
     engine_seconds,
     gunicorn,
+    jobs_delete,
     machine,
     post_file,
     prepare,
@@ -106,6 +107,7 @@ def main() -> None:
             newest = Job.objects.filter(team=team).order_by("-created_at").values_list("pk", flat=True)
             ids = list(newest[:len(clips)])
             through_form = wait_for(Job.objects.filter(pk__in=ids)) - start
+    jobs_delete(user, team)
     baseline = engine_total / 2
     report(f"batch of {args.jobs} x {args.seconds:g}-second clips, 2 worker processes (jobs queued at once)",
            f"sum of engine times / 2 = {baseline:.2f} s (sum {engine_total:.2f} s)", f"{staged:.2f} s",

@@ -308,3 +308,14 @@ def engine_seconds(clip: Path, work: Path) -> float:
     elapsed = time.perf_counter() - start
     shutil.rmtree(out, ignore_errors=True)
     return elapsed
+
+
+def jobs_delete(user, team) -> None:
+    """Delete the team's jobs and their stored files (a batch run leaves ~300 MB of them)."""
+    from converter.models import Job
+    from converter.services.jobs import job_delete
+
+    membership = user.memberships.get(team=team)
+    Job.objects.filter(team=team).exclude(status__in=Job.TERMINAL).update(status=Job.Status.CANCELED)
+    for job in Job.objects.filter(team=team):
+        job_delete(job, membership=membership)

@@ -23,6 +23,7 @@ from harness import (
     celery_worker,
     engine_seconds,
     gunicorn,
+    jobs_delete,
     machine,
     median,
     post_file,
@@ -73,7 +74,7 @@ def main() -> None:
     print(f"== latency: 5-second clip, {machine()}")
     from tests import media
 
-    user, _team = bench_user("bench-latency")
+    user, team = bench_user("bench-latency")
     cookie = session_cookie(user)
     with tempfile.TemporaryDirectory(dir=VAR_DIR) as tmp, gunicorn() as server, celery_worker(2):
         work = Path(tmp)
@@ -83,6 +84,7 @@ def main() -> None:
         for _ in range(args.runs):  # interleaved: load changes hit both sides alike
             engine.append(engine_seconds(clip, work))
             end_to_end.append(submit_and_wait(server.url, clip, cookie))
+    jobs_delete(user, team)
     overhead = median(end_to_end) - median(engine)
     report("end-to-end latency, 5-second clip (submit -> completed visible)",
            f"engine alone, median {median(engine):.3f} s",

@@ -21,6 +21,7 @@ from harness import (
     best_of,
     big_file,
     gunicorn,
+    jobs_delete,
     machine,
     post_file,
     prepare,
@@ -39,9 +40,6 @@ def main() -> None:
     args = parser.parse_args()
     prepare()
     print(f"== uploads: {args.mib} MiB, {machine()}")
-    from converter.models import Job
-    from converter.services.jobs import job_delete
-
     user, team = bench_user("bench-uploads")
     cookie = session_cookie(user)
     path = big_file(VAR_DIR / "upload.bin", args.mib * MIB)
@@ -63,11 +61,7 @@ def main() -> None:
             small_sink, = best_of(args.repeats, post(f"{server.url}/bench/sink?chunk=65536", 200))
     finally:
         path.unlink(missing_ok=True)
-        membership = user.memberships.get(team=team)
-        for job in Job.objects.filter(team=team):
-            Job.objects.filter(pk=job.pk).update(status=Job.Status.CANCELED)
-            job.refresh_from_db()
-            job_delete(job, membership=membership)
+        jobs_delete(user, team)
         purge_queue()
     ratio = sink / form
     report(f"upload of {args.mib} MiB through the convert form", f"WSGI sink {args.mib / sink:.0f} MiB/s",
