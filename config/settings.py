@@ -177,17 +177,13 @@ elif STORAGE_BACKEND != "local":
     raise ImproperlyConfigured(f"STORAGE_BACKEND must be local or s3, not {STORAGE_BACKEND!r}.")
 
 # Uploads stream to temporary files on disk, never into memory.
-FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 FILE_UPLOAD_TEMP_DIR = VAR_DIR / "tmp"
 FILE_UPLOAD_TEMP_DIR.mkdir(exist_ok=True)
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=2 * 1024**3)
 MAX_UPLOAD_FILES = env.int("MAX_UPLOAD_FILES", default=50)
-FILE_UPLOAD_HANDLERS = [
-    "converter.upload_limits.LimitedUploadHandler",  # first: it sees each chunk before it is written
-    # Django's two, reading 1 MiB at a time (converter/upload_limits.py says why).
-    "converter.upload_limits.LargeChunkMemoryFileUploadHandler",
-    "converter.upload_limits.LargeChunkTemporaryFileUploadHandler",
-]
+# One handler parses the whole body, writing files straight to FILE_UPLOAD_TEMP_DIR and enforcing
+# the two limits above as it streams (converter/uploads.py says why not Django's parser).
+FILE_UPLOAD_HANDLERS = ["converter.uploads.StreamingUploadHandler"]
 
 # Where conversions run when a team picks nothing else.
 CONVERTER_WORK_DIR = VAR_DIR / "work"

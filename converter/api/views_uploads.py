@@ -1,7 +1,7 @@
 """POST {server}/upload-file/{job_id}: a file for an incomplete job, authenticated by the job's token.
 
-Django's upload handlers stream the multipart body to a temporary file (FILE_UPLOAD_MAX_MEMORY_SIZE);
-storage then moves or copies it, so a file is never read whole into memory.
+The upload handler (converter/uploads.py) streams the file to a temporary file as the body
+arrives; storage then moves or copies it, so a file is never read whole into memory.
 """
 
 from django.conf import settings
@@ -15,7 +15,7 @@ from converter.api.serializers import input_json
 from converter.models import Job
 from converter.services.jobs import display_filename, input_add_upload
 from converter.services.quotas import QuotaExceeded, quota_check_file
-from converter.upload_limits import upload_refused
+from converter.uploads import upload_refused
 
 # Multipart framing around the file: a body past this is refused before it is read.
 _MULTIPART_OVERHEAD = 64 * 1024

@@ -14,7 +14,7 @@ from converter.selectors import engines_for, job_for, jobs_for_team, presets_for
 from converter.services.jobs import JobInvalid, job_create
 from converter.services.presets import preset_resolve
 from converter.services.presets import preset_save as preset_save_service
-from converter.upload_limits import upload_refused
+from converter.uploads import upload_refused
 from converter.web.cards import job_card
 from converter.web.forms import PRESET, OptionsForm, options_from_data
 from converter.web.teams import team_required

@@ -1,16 +1,14 @@
 """Large transfers take the cheap paths: a local download is a file gunicorn can sendfile()
-(its descriptor positioned at the range's start, Content-Length the range's length), and the
-multipart parser reads uploads 1 MiB at a time."""
+(its descriptor positioned at the range's start, Content-Length the range's length). How uploads
+are read: tests/web/test_multipart.py."""
 
 import os
 
-from django.core.files.uploadhandler import load_handler
 from django.http import FileResponse
 from django.test import RequestFactory
 from django.urls import reverse
 
 from converter.services.downloads import output_response
-from converter.upload_limits import CHUNK
 from tests.web.conftest import FLAC_BYTES
 
 
@@ -32,9 +30,3 @@ def test_a_whole_local_download_reads_to_the_end(alice_client, completed_job):
     assert response.status_code == 200 and response["Content-Length"] == str(len(FLAC_BYTES))
     assert b"".join(response.streaming_content) == FLAC_BYTES
 
-
-def test_uploads_are_parsed_a_mebibyte_at_a_time(settings):
-    request = RequestFactory().post("/")
-    handlers = [load_handler(path, request) for path in settings.FILE_UPLOAD_HANDLERS]
-    # The parser reads the smallest chunk_size of all handlers.
-    assert min(handler.chunk_size for handler in handlers) == CHUNK == 1024 * 1024

@@ -4,8 +4,7 @@ import io
 from pathlib import Path
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 
 from converter.models import Job, JobInput
 from converter.services.jobs import job_create
@@ -19,16 +18,16 @@ LIMIT = 100_000
 
 @pytest.fixture
 def written(monkeypatch, settings) -> list[int]:
-    """Bytes the temporary-file handler was given (what reached the disk)."""
-    settings.MAX_UPLOAD_BYTES, settings.FILE_UPLOAD_MAX_MEMORY_SIZE = LIMIT, 0
+    """Sizes of the chunks written to temporary upload files (what reached the disk)."""
+    settings.MAX_UPLOAD_BYTES = LIMIT
     chunks: list[int] = []
-    real = TemporaryFileUploadHandler.receive_data_chunk
 
-    def receive(handler, raw_data, start):
-        chunks.append(len(raw_data))
-        return real(handler, raw_data, start)
+    class Recording(TemporaryUploadedFile):
+        def write(self, data):
+            chunks.append(len(data))
+            return self.file.write(data)
 
-    monkeypatch.setattr(TemporaryFileUploadHandler, "receive_data_chunk", receive)
+    monkeypatch.setattr("converter.uploads.TemporaryUploadedFile", Recording)
     return chunks
 
 
@@ -42,14 +41,15 @@ def _temp_files(settings) -> list[Path]:
     return list(Path(settings.FILE_UPLOAD_TEMP_DIR).glob("*.upload*"))
 
 
-def test_the_web_form_stops_an_oversized_upload_while_it_streams(client, alice, team, written, settings):
-    before = _temp_files(settings)
+def test_the_web_form_stops_an_oversized_upload_while_it_streams(client, alice, team, written, settings,
+                                                                  tmp_path):
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)  # of its own: other test processes upload too
     client.force_login(alice)
     response = client.post("/", {"files": _file(10 * LIMIT)})
     assert response.status_code == 413
     assert "A file is larger than the limit" in response.content.decode()
     assert sum(written) <= LIMIT and not Job.objects.exists()
-    assert _temp_files(settings) == before  # the partial temporary file was deleted
+    assert not _temp_files(settings)  # the partial temporary file was deleted
 
 
 def test_the_api_stops_an_oversized_upload_while_it_streams(client, issued_key, written):

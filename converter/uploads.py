@@ -1,0 +1,159 @@
+"""Multipart uploads: parsed as the body streams in, files written straight to temporary files,
+the app's limits enforced on the way.
+
+Django's own MultiPartParser parses about 790 MiB/s here (its LazyStream un-reads and re-slices
+every chunk), well below what gunicorn can hand over (~2.5 GiB/s to a sink). The `multipart`
+package's PushMultipartParser (Bottle's) finds the boundary with bytes.find and passes the body
+on as the same bytes objects, without copies: ~5 GiB/s in isolation (docs/performance.md). It
+takes over through Django's hook for exactly this, FileUploadHandler.handle_raw_input, so
+request.POST and request.FILES look as Django would have built them, for the form, the API and
+the test client alike.
+
+A file past MAX_UPLOAD_BYTES, or more files than MAX_UPLOAD_FILES, refuses the upload: nothing
+more is written, the temporary files are deleted, the remaining body is still parsed for its
+fields (the form comes back with the options as they were sent) and the reason is left on the
+request for the view (upload_refused). Django's limits on fields and files
+(DATA_UPLOAD_MAX_NUMBER_FIELDS, DATA_UPLOAD_MAX_MEMORY_SIZE, DATA_UPLOAD_MAX_NUMBER_FILES) raise
+its own exceptions, answered with 400.
+"""
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.core.files.uploadedfile import TemporaryUploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
+from django.http import HttpRequest, QueryDict
+from django.http.multipartparser import MultiPartParser, MultiPartParserError
+from django.utils.datastructures import MultiValueDict
+from multipart import MultipartError, MultipartSegment, PushMultipartParser
+
+# gunicorn reads ahead up to 1 MiB per recv() and copies what it holds back on every read: reads
+# smaller than that cost more copying (and more parser calls) per byte.
+CHUNK = 1024 * 1024
+
+
+class Refused(Exception):
+    """The upload breaks one of the app's limits; the message says which."""
+
+
+def _sanitize(filename: str) -> str | None:
+    # Django's rules (no directories, no "." or "..", printable characters), which use no state.
+    return MultiPartParser.sanitize_file_name(None, filename)
+
+
+class _Body:
+    """What one multipart body holds, built as its parser's events arrive."""
+
+    def __init__(self, request: HttpRequest, encoding: str):
+        self.request = request
+        self.encoding = encoding
+        self.post = QueryDict(mutable=True, encoding=encoding)
+        self.files = MultiValueDict()
+        self.refused: str | None = None
+        self.fields = self.field_bytes = self.file_count = 0
+        self.segment: MultipartSegment | None = None
+        self.value: list[bytes] | None = None  # the current field's bytes
+        self.file: TemporaryUploadedFile | None = None  # the current file, while it is written
+
+    def segment_start(self, segment: MultipartSegment) -> None:
+        self.segment = segment
+        if segment.filename is None:
+            self.fields += 1
+            if settings.DATA_UPLOAD_MAX_NUMBER_FIELDS is not None \
+                    and self.fields > settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:
+                raise TooManyFieldsSent("The number of fields exceeded DATA_UPLOAD_MAX_NUMBER_FIELDS.")
+            self.value = []
+            return
+        name = _sanitize(segment.filename)
+        if not name:  # an empty file input: Django leaves it out too
+            return
+        self.file_count += 1
+        if settings.DATA_UPLOAD_MAX_NUMBER_FILES is not None \
+                and self.file_count > settings.DATA_UPLOAD_MAX_NUMBER_FILES:
+            raise TooManyFilesSent("The number of files exceeded DATA_UPLOAD_MAX_NUMBER_FILES.")
+        if self.file_count > settings.MAX_UPLOAD_FILES:
+            self.refuse(f"At most {settings.MAX_UPLOAD_FILES} files per job.")
+        if self.refused is None:
+            self.file = TemporaryUploadedFile(name, segment.content_type or "application/octet-stream", 0,
+                                              segment.charset)
+
+    def data(self, chunk: bytes) -> None:
+        if self.value is not None:
+            self.field_bytes += len(chunk)
+            if settings.DATA_UPLOAD_MAX_MEMORY_SIZE is not None \
+                    and self.field_bytes > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+                raise RequestDataTooBig("The fields exceeded DATA_UPLOAD_MAX_MEMORY_SIZE.")
+            self.value.append(chunk)
+        elif self.file is not None:
+            if self.segment.bytes_received > settings.MAX_UPLOAD_BYTES:
+                self.refuse(f"A file is larger than the limit of {settings.MAX_UPLOAD_BYTES // 1024**2} MiB.")
+            else:
+                self.file.write(chunk)
+
+    def segment_end(self) -> None:
+        if self.value is not None:
+            charset = self.segment.charset or self.encoding
+            self.post.appendlist(self.segment.name, b"".join(self.value).decode(charset, "replace"))
+            self.value = None
+        elif self.file is not None:
+            self.file.size = self.segment.size
+            self.file.seek(0)
+            self.files.appendlist(self.segment.name, self.file)
+            self.file = None
+
+    def refuse(self, message: str) -> None:
+        """Keep parsing for the fields, but write and keep no file."""
+        self.refused = self.refused or message
+        self.close_files()
+
+    def close_files(self) -> None:
+        """Delete every temporary file (closing one removes it)."""
+        for upload in [self.file, *(f for files in self.files.lists() for f in files[1])]:
+            if upload is not None:
+                upload.close()
+        self.file, self.files = None, MultiValueDict()
+
+
+def parse(request: HttpRequest, stream, length: int, boundary: bytes, encoding: str):
+    """(POST, FILES) of a multipart body of `length` bytes read from `stream`."""
+    body = _Body(request, encoding)
+    parser = PushMultipartParser(boundary, length)
+    remaining = length
+    try:
+        while remaining:
+            chunk = stream.read(min(CHUNK, remaining))
+            if not chunk:
+                raise MultiPartParserError("The body ended before its Content-Length.")
+            remaining -= len(chunk)
+            for event in parser.parse(chunk):
+                if isinstance(event, MultipartSegment):
+                    body.segment_start(event)
+                elif event is None:
+                    body.segment_end()
+                else:
+                    body.data(event)
+        parser.close()
+    except MultipartError as exc:
+        body.close_files()
+        raise MultiPartParserError(f"Invalid multipart body: {exc}") from exc
+    except BaseException:
+        body.close_files()
+        raise
+    if body.refused:
+        request.upload_refused = body.refused
+    body.post._mutable = False
+    return body.post, body.files
+
+
+class StreamingUploadHandler(FileUploadHandler):
+    """The only upload handler (FILE_UPLOAD_HANDLERS): it parses the whole body itself."""
+
+    chunk_size = CHUNK
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        return parse(self.request, input_data, content_length, boundary, encoding or settings.DEFAULT_CHARSET)
+
+
+def upload_refused(request: HttpRequest) -> str | None:
+    """Why the upload was refused, or None. Reading request.POST parses the body first."""
+    request.POST  # noqa: B018 - parse now, so that the limits have been checked
+    return getattr(request, "upload_refused", None)
