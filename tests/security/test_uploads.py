@@ -4,10 +4,11 @@ import io
 from pathlib import Path
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from converter.models import Job, JobInput
 from converter.services.jobs import job_create
+from converter.uploads import _FileWriter
 from tests.api.conftest import CREATE
 from tests.media import wav_bytes
 
@@ -18,16 +19,16 @@ LIMIT = 100_000
 
 @pytest.fixture
 def written(monkeypatch, settings) -> list[int]:
-    """Sizes of the chunks written to temporary upload files (what reached the disk)."""
+    """Sizes of the chunks handed to temporary upload files (what reached the disk)."""
     settings.MAX_UPLOAD_BYTES = LIMIT
     chunks: list[int] = []
+    real = _FileWriter.write
 
-    class Recording(TemporaryUploadedFile):
-        def write(self, data):
-            chunks.append(len(data))
-            return self.file.write(data)
+    def write(writer, data):
+        chunks.append(len(data))
+        return real(writer, data)
 
-    monkeypatch.setattr("converter.uploads.TemporaryUploadedFile", Recording)
+    monkeypatch.setattr(_FileWriter, "write", write)
     return chunks
 
 

@@ -2,6 +2,7 @@
 Django's own parser would, reads the body a mebibyte at a time, refuses what breaks a limit
 and leaves no temporary file behind when a body is broken."""
 
+import errno
 import io
 from pathlib import Path
 
@@ -112,6 +113,17 @@ def test_an_empty_file_input_is_left_out():
 def test_a_broken_body_is_an_error_and_leaves_no_temporary_file(temp_dir, broken):
     body = broken(encode_multipart(BOUNDARY, {"a": "1", "files": SimpleUploadedFile("x.wav", b"y" * 5000)}))
     with pytest.raises(MultiPartParserError):
+        ours(body)
+    assert not any(temp_dir.iterdir())
+
+
+def test_a_full_disk_is_an_error_and_leaves_no_temporary_file(temp_dir, monkeypatch):
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("converter.uploads.os.write", full)
+    body = encode_multipart(BOUNDARY, {"files": SimpleUploadedFile("x.wav", b"y" * (3 * CHUNK))})
+    with pytest.raises(OSError, match="No space left"):
         ours(body)
     assert not any(temp_dir.iterdir())
 
