@@ -32,6 +32,27 @@ def _addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.I
     return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
 
 
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: the last 32 bits are an IPv4 address
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """IPv4 addresses a global IPv6 address leads to: NAT64, 6to4 and Teredo (whose client
+    address is the one reached). Python counts NAT64 and 6to4 addresses as global whatever
+    they carry."""
+    found = [address.sixtofour, address.teredo[1] if address.teredo else None]
+    if address in NAT64:
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return [ipv4 for ipv4 in found if ipv4 is not None]
+
+
+def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return _public(address.ipv4_mapped)
+    if not address.is_global or address.is_multicast:
+        return False
+    return isinstance(address, ipaddress.IPv4Address) or all(map(_public, _embedded_ipv4(address)))
+
+
 def check_public_url(url: str) -> str | None:
     """Raise UrlRefused unless url is http(s) and every address of its host is public.
     Returns the checked address to connect to (None when ALLOW_PRIVATE_URLS lets any through)."""
@@ -48,9 +69,7 @@ def check_public_url(url: str) -> str | None:
         return None
     addresses = _addresses(parts.hostname, port)
     for address in addresses:
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
-        if not address.is_global or address.is_multicast:
+        if not _public(address):
             raise UrlRefused("The URL points to a private or local address, which is not allowed.")
     return str(addresses[0])
 

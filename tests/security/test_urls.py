@@ -1,6 +1,7 @@
 """SSRF: every spelling of an inside address is refused, names resolving inside are refused,
 each redirect hop is checked, and the connection goes to the address that was checked."""
 
+import ipaddress
 import socket
 
 import httpx
@@ -18,6 +19,8 @@ INSIDE = [
     "http://[fc00::1]/", "http://[::]/",
     "http://2130706433/", "http://0177.0.0.1/", "http://0x7f.1/", "http://0x7f000001/", "http://127.1/",
     "http://017700000001/", "https://127.0.0.1:443/", "http://224.0.0.1/",
+    # IPv6 addresses that lead to an inside IPv4 one: NAT64, 6to4.
+    "http://[64:ff9b::7f00:1]/", "http://[64:ff9b::10.0.0.1]/", "http://[2002:a9fe:a9fe::1]/",
 ]
 
 
@@ -59,6 +62,13 @@ def test_a_name_resolving_inside_is_refused(monkeypatch):
     _resolving_to(monkeypatch, "93.184.215.14", "10.1.2.3")  # one inside address is enough
     with pytest.raises(UrlRefused, match="private or local"):
         check_public_url("http://innocent.example/")
+
+
+@pytest.mark.parametrize("address", ["93.184.215.14", "::ffff:93.184.215.14", "64:ff9b::5db8:d70e",
+                                     "2002:5db8:d70e::1", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"])
+def test_public_addresses_in_every_spelling_are_allowed(monkeypatch, address):
+    _resolving_to(monkeypatch, address)
+    assert ipaddress.ip_address(check_public_url("http://files.example/")) == ipaddress.ip_address(address)
 
 
 def test_a_name_that_does_not_resolve_is_refused_clearly(monkeypatch):
