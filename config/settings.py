@@ -116,9 +116,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# Download-password throttling counts in this cache (converter/services/password_throttle.py):
-# with several web processes, point CACHE_URL at a shared one (redis://…).
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Download-password throttling counts in this cache (converter/services/password_throttle.py).
+# Files under VAR_DIR by default, so that the web processes of one machine (gunicorn runs two)
+# share the counts; with web processes on several machines, point CACHE_URL at Redis.
+CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -12,6 +12,8 @@ pytest_plugins = ["tests.workers"]
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    # The default cache is files under VAR_DIR, which every test process would share.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # Login-strength hashing costs ~0.5 s per user fixture; these tests are not about it.
     # PBKDF2 stays listed: download passwords are hashed with it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher",

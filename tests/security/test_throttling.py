@@ -2,6 +2,9 @@
 A download password never shows in a URL, a log line or a page."""
 
 import logging
+import os
+import subprocess
+import sys
 
 import pytest
 from django.core.cache import cache
@@ -26,6 +29,19 @@ def _fresh_counters():
 @pytest.fixture
 def protected(team, alice):
     return add_output(make_job(team, alice, status=Job.Status.COMPLETED, progress=100.0, passwords=[SECRET]))
+
+
+def test_the_web_processes_of_one_machine_share_the_counts(tmp_path):
+    """The default cache (files under VAR_DIR): failures counted in one process throttle another."""
+    env = {**os.environ, "VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env.pop("CACHE_URL", None)
+    script = "import django; django.setup(); from converter.services import password_throttle as t; {}"
+    limit = password_throttle.MAX_FAILURES_PER_CLIENT
+    fail = f"[t.throttle_failed('out', '203.0.113.9') for _ in range({limit})]"
+    subprocess.run([sys.executable, "-c", script.format(fail)], env=env, check=True)
+    check = subprocess.run([sys.executable, "-c", script.format("t.throttle_check('other', '203.0.113.9')")],
+                           env=env, capture_output=True, text=True)
+    assert check.returncode == 1 and "PasswordThrottled" in check.stderr
 
 
 def _guess(client, output, password, *, api=False, address="203.0.113.7"):
