@@ -61,6 +61,7 @@ test-scaleout: install-dev
 	@if $(call up,5432) && $(call up,6379); then \
 	  echo "== scale-out: PostgreSQL + Redis"; \
 	  $(TEST_ENV) DATABASE_URL=$(SCALEOUT_DB) CELERY_BROKER_URL=redis://127.0.0.1:6379/15 \
+	    CACHE_URL=redis://127.0.0.1:6379/14 \
 	    $(PYTEST) -m scaleout; \
 	else echo "PostgreSQL or Redis not reachable on 127.0.0.1: scale-out run skipped"; fi
 	@if $(call up,5432) && $(call up,5672); then \

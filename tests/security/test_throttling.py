@@ -5,6 +5,7 @@ import logging
 import os
 import subprocess
 import sys
+import uuid
 
 import pytest
 from django.core.cache import cache
@@ -31,15 +32,17 @@ def protected(team, alice):
     return add_output(make_job(team, alice, status=Job.Status.COMPLETED, progress=100.0, passwords=[SECRET]))
 
 
-def test_the_web_processes_of_one_machine_share_the_counts(tmp_path):
-    """The default cache (files under VAR_DIR): failures counted in one process throttle another."""
+@pytest.mark.scaleout
+def test_web_processes_share_the_counts(tmp_path):
+    """Failures counted in one process throttle another: through the default cache (files under
+    VAR_DIR), or the one CACHE_URL names (Redis in the scale-out run)."""
     env = {**os.environ, "VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings"}
-    env.pop("CACHE_URL", None)
+    client = f"client-{uuid.uuid4()}"  # a shared Redis keeps other runs' counts
     script = "import django; django.setup(); from converter.services import password_throttle as t; {}"
     limit = password_throttle.MAX_FAILURES_PER_CLIENT
-    fail = f"[t.throttle_failed('out', '203.0.113.9') for _ in range({limit})]"
+    fail = f"[t.throttle_failed('out', {client!r}) for _ in range({limit})]"
     subprocess.run([sys.executable, "-c", script.format(fail)], env=env, check=True)
-    check = subprocess.run([sys.executable, "-c", script.format("t.throttle_check('other', '203.0.113.9')")],
+    check = subprocess.run([sys.executable, "-c", script.format(f"t.throttle_check('other', {client!r})")],
                            env=env, capture_output=True, text=True)
     assert check.returncode == 1 and "PasswordThrottled" in check.stderr
 
