@@ -27,6 +27,16 @@ def job_for(team: Team, job_id) -> Job:
     return get_object_or_404(Job.objects.select_related("created_by"), pk=job_id, team=team)
 
 
+def job_by_id(job_id) -> Job:
+    """Any team's job, or 404: for callers that then prove they hold the job's token (the API)."""
+    return get_object_or_404(Job.objects.select_related("team", "created_by", "api_key"), pk=job_id)
+
+
+def input_of_team(team: Team, input_id) -> JobInput | None:
+    """An input of any of the team's jobs (the API's `input_id` inputs reuse one)."""
+    return JobInput.objects.select_related("job").filter(pk=input_id, job__team=team).first()
+
+
 def job_version(job: Job) -> str:
     """What a polled fragment was rendered from: every write on a job moves modified_at."""
     return f"{int(job.modified_at.timestamp() * 1_000_000)}.{job.status}"
@@ -145,6 +155,20 @@ def presets_for(team: Team) -> list[tuple[str, dict, bool]]:
     builtin = [(name, dict(values), True) for name, values in options.BUILTIN_PRESETS.items()]
     own = [(preset.name, preset.options, False) for preset in Preset.objects.filter(team=team)]
     return builtin + own
+
+
+def team_presets(team: Team) -> QuerySet[Preset]:
+    return Preset.objects.filter(team=team).order_by("name")
+
+
+def preset_of_team(team: Team, preset_id) -> Preset:
+    return get_object_or_404(Preset, pk=preset_id, team=team)
+
+
+def jobs_counted_for(team: Team, api_key_id: int | None = None) -> QuerySet[Job]:
+    """The jobs whose usage a report sums: the team's, or those made with one of its API keys."""
+    jobs = Job.objects.filter(team=team)
+    return jobs.filter(api_key_id=api_key_id) if api_key_id is not None else jobs
 
 
 def engines_for(team: Team) -> list[tuple[str, str]]:

@@ -8,8 +8,8 @@ import csv
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, DateField, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from converter.models import Job, JobOutput
@@ -85,6 +85,15 @@ def usage_daily(jobs: QuerySet[Job], period: Period) -> list[dict]:
     rows = {row["day"]: row for row in period.jobs(jobs).annotate(day=TruncDate("created_at"))
             .values("day").annotate(**TOTALS)}
     return [_filled(rows.get(day, {})) | {"day": day} for day in period.days]
+
+
+def usage_monthly(jobs: QuerySet[Job], year: int) -> list[dict]:
+    """One row per month of the year (`month` is its first day), months without jobs included."""
+    period = Period(date(year, 1, 1), date(year, 12, 31))
+    by_month = period.jobs(jobs).annotate(month=TruncMonth("created_at", output_field=DateField()))
+    rows = {row["month"]: row for row in by_month.values("month").annotate(**TOTALS)}
+    months = [date(year, month, 1) for month in range(1, 13)]
+    return [_filled(rows.get(month, {})) | {"month": month} for month in months]
 
 
 def usage_by_team(jobs: QuerySet[Job]) -> list[dict]:

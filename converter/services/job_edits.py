@@ -1,0 +1,127 @@
+"""Changes to a job before it starts (status `incomplete`): adding and removing inputs, replacing
+its options. The API's /jobs/{id}/input and /jobs/{id}/conversions call these.
+
+Whoever may delete a job may change it: its creator, or the team's owners and admins; viewers
+never (services/jobs.py can_delete_job). Each change locks the job's row and checks the status
+inside that transaction, so a concurrent start cannot slip between the check and the change.
+"""
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files import File
+from django.db import transaction
+
+from converter.models import Job, JobInput, Membership, Team
+from converter.options import download_passwords
+from converter.providers.api2convert import crypto
+from converter.services.jobs import (
+    JobInvalid,
+    can_delete_job,
+    display_filename,
+    input_add_remote,
+    input_add_upload,
+    job_set,
+)
+from converter.services.passwords import password_hashes_make
+from converter.services.presets import options_with_preset
+from converter.services.quotas import quota_check_file
+from converter.url_safety import UrlRefused, check_public_url
+
+
+class JobStarted(JobInvalid):
+    """The job has started (or ended): its inputs and options are fixed. The API answers 409."""
+
+
+def can_change_job(membership: Membership | None, job: Job) -> bool:
+    return can_delete_job(membership, job)
+
+
+def _require_may_change(membership: Membership | None, job: Job) -> None:
+    if not can_change_job(membership, job):
+        raise PermissionDenied("Only the team's owners and admins, or whoever created it, can change a job.")
+
+
+def _require_incomplete(job: Job) -> None:
+    if job.status != Job.Status.INCOMPLETE:
+        raise JobStarted(f"The job is {job.status}; its inputs and options change only before it starts.")
+
+
+def _lock_incomplete(job: Job) -> Job:
+    """The job's row, locked until the transaction ends; JobStarted unless it is incomplete."""
+    locked = Job.objects.select_for_update().get(pk=job.pk)
+    _require_incomplete(locked)
+    return locked
+
+
+def job_check_changeable(job: Job, *, membership: Membership | None) -> None:
+    """PermissionDenied or JobStarted unless the caller may change the job now (a check alone,
+    for requests that change nothing; the changes below check again, under the lock)."""
+    _require_may_change(membership, job)
+    _require_incomplete(job)
+
+
+def _require_room(job: Job) -> None:
+    if job.inputs.count() >= settings.MAX_UPLOAD_FILES:
+        raise JobInvalid(f"At most {settings.MAX_UPLOAD_FILES} inputs per job.")
+
+
+def job_input_add_url(job: Job, url: str, *, membership: Membership | None) -> JobInput:
+    """A URL input (a public http(s) address, checked as at creation), fetched when the job runs."""
+    _require_may_change(membership, job)
+    try:
+        check_public_url(url)
+    except UrlRefused as exc:
+        raise JobInvalid(str(exc)) from None
+    with transaction.atomic():
+        _require_room(_lock_incomplete(job))
+        return input_add_remote(job, url.strip())
+
+
+def job_input_reuse(job: Job, source: JobInput, *, membership: Membership | None) -> JobInput:
+    """Another input of the team again (api2convert's `input_id`): a stored upload is copied, a URL
+    is fetched again. The caller has checked that `source` belongs to the job's team."""
+    _require_may_change(membership, job)
+    if source.job.team_id != job.team_id:
+        raise JobInvalid("That input does not exist in this team.")
+    if source.type == JobInput.Type.REMOTE:
+        return job_input_add_url(job, source.source, membership=membership)
+    if not (source.file and source.file.storage.exists(source.file.name)):
+        raise JobInvalid(f"The file “{source.filename}” is no longer stored.")
+    quota_check_file(job.team, source.filename, source.size)
+    with transaction.atomic():
+        _require_room(_lock_incomplete(job))
+        with source.file.open("rb") as stored:
+            copy = File(stored, name=display_filename(source.filename))
+            copy.content_type = source.content_type
+            return input_add_upload(job, copy)
+
+
+def job_input_remove(job: Job, job_input: JobInput, *, membership: Membership | None) -> None:
+    """Remove an input and, once that is committed, its stored file."""
+    _require_may_change(membership, job)
+    with transaction.atomic():
+        _lock_incomplete(job)
+        stored = job_input.file if job_input.file else None
+        job_input.delete()
+        if stored is not None:
+            transaction.on_commit(lambda: stored.storage.delete(stored.name))
+
+
+def job_options_replace(job: Job, options: dict, *, membership: Membership | None) -> None:
+    """Replace the job's options, validated as at creation (a named preset under the options given).
+    A download_password among them replaces the job's download passwords; without one they stay.
+    Raises OptionsInvalid naming each bad option."""
+    _require_may_change(membership, job)
+    clean = options_with_preset(job.team, dict(options))
+    fields = {}
+    if "download_password" in clean:
+        passwords = download_passwords(clean)
+        fields["password_hashes"] = password_hashes_make(passwords)
+        # api2convert needs the plaintext once, at submit: kept encrypted until then (as job_create).
+        remote = passwords and job.engine == Team.Engine.API2CONVERT
+        fields["remote_password_encrypted"] = crypto.encrypt(",".join(passwords)) if remote else ""
+    clean.pop("download_password", None)
+    fields["options"] = clean
+    with transaction.atomic():
+        _lock_incomplete(job)
+        job_set(job, **fields)
