@@ -67,8 +67,8 @@ def endpoint(*methods: str, authenticate=None):
     return decorate
 
 
-def json_object(request: HttpRequest) -> dict:
-    """The request's JSON object, decoded whatever the Content-Type says (as the vendor does)."""
+def json_body(request: HttpRequest):
+    """The request's JSON value, decoded whatever the Content-Type says (as the vendor does)."""
     try:
         raw = request.body
     except RequestDataTooBig:
@@ -79,9 +79,23 @@ def json_object(request: HttpRequest) -> dict:
         body = json.loads(raw)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise ApiProblem(400, "The body is not valid JSON.") from None
+    return body
+
+
+def json_object(request: HttpRequest) -> dict:
+    """The request's JSON object (see json_body)."""
+    body = json_body(request)
     if not isinstance(body, dict):
         raise ApiProblem(400, "The JSON body must be an object.")
     return body
+
+
+def one_or_404(related, pk, message: str):
+    """The row of `related` (a queryset or related manager) with this key, or a 404 saying `message`."""
+    found = related.filter(pk=pk).first()
+    if found is None:
+        raise ApiProblem(404, message)
+    return found
 
 
 @endpoint("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")

@@ -50,46 +50,81 @@ def _list(value: Any, name: str) -> list:
     return value
 
 
+def _field(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def conversion_options(conversion: Any, prefix: str = "") -> dict:
+    """The options of a Conversion object (a job's conversion[0], or the body of POST
+    /jobs/{id}/conversions), checked as job creation checks them. `prefix` names it in errors."""
+    if not isinstance(conversion, dict):
+        raise invalid_field(prefix or "conversion", "Must be an object.")
+    if str(conversion.get("target", "")).lower() != TARGET:
+        raise invalid_field(_field(prefix, "target"), f"Only “{TARGET}” is supported.")
+    if conversion.get("category") not in (None, "", CATEGORY):
+        raise invalid_field(_field(prefix, "category"), f"Only “{CATEGORY}” is supported.")
+    return checked_options(conversion.get("options"), _field(prefix, "options"))
+
+
+def checked_options(value: Any, name: str = "options") -> dict:
+    """An options object (`[]` read as `{}`), validated: a 400 naming each bad option."""
+    options = _object(value, name)
+    try:
+        validate_options(options)  # here for the 400; the services validate again, with the preset
+    except OptionsInvalid as exc:
+        raise ApiProblem(400, str(exc), errors=exc.errors) from None
+    return dict(options)
+
+
+def conversion_patch(body: dict) -> dict | None:
+    """The options a PatchableConversion body gives (they replace the conversion's), or None."""
+    if body.get("target") is not None or body.get("category") is not None:
+        conversion_options({"target": TARGET, **body, "options": None})  # only flac and audio
+    if _object(body.get("metadata"), "metadata"):
+        raise invalid_field("metadata", "Not supported: the input's tags are carried over to the FLAC.")
+    return checked_options(body["options"]) if body.get("options") is not None else None
+
+
 def _options(body: dict) -> dict:
     conversions = _list(body.get("conversion"), "conversion")
     if len(conversions) != 1:
         raise invalid_field("conversion", f"Give exactly one conversion, with target “{TARGET}”.")
-    conversion = conversions[0]
-    if not isinstance(conversion, dict):
-        raise invalid_field("conversion[0]", "Must be an object.")
-    if str(conversion.get("target", "")).lower() != TARGET:
-        raise invalid_field("conversion[0].target", f"Only “{TARGET}” is supported.")
-    if conversion.get("category") not in (None, "", CATEGORY):
-        raise invalid_field("conversion[0].category", f"Only “{CATEGORY}” is supported.")
-    options = _object(conversion.get("options"), "conversion[0].options")
-    try:
-        validate_options(options)  # here for the 400; job_create validates again, with the preset
-    except OptionsInvalid as exc:
-        raise ApiProblem(400, str(exc), errors=exc.errors) from None
-    return dict(options)
+    return conversion_options(conversions[0], "conversion[0]")
+
+
+@dataclass(frozen=True)
+class InputRequest:
+    type: str  # "remote": source is a URL; "input_id": source is the id of another input of the team
+    source: str
+
+
+def input_request(item: Any, name: str = "", *, reuse: bool = False) -> InputRequest:
+    """An InputFile object asking for a new input: a `remote` URL (checked as at creation) or,
+    with `reuse`, an `input_id`. `name` names the object in errors."""
+    if not isinstance(item, dict):
+        raise invalid_field(name or "input", "Must be an object.")
+    kind, source = item.get("type", "remote"), item.get("source")
+    accepted = ("remote", "input_id") if reuse else ("remote",)
+    if kind not in accepted:
+        kinds = " and ".join(f"“{each}”" for each in accepted)
+        raise invalid_field(_field(name, "type"), f"Only {kinds} inputs can be given here; upload files to "
+                                                  "{server}/upload-file/{job_id}.")
+    if not isinstance(source, str) or not source.strip():
+        what = "the URL of the file" if kind == "remote" else "the id of an input of one of the team's jobs"
+        raise invalid_field(_field(name, "source"), f"Give {what}.")
+    if kind == "remote":
+        try:
+            check_public_url(source)
+        except UrlRefused as exc:
+            raise invalid_field(_field(name, "source"), str(exc)) from None
+    return InputRequest(kind, source.strip())
 
 
 def _urls(body: dict) -> list[str]:
     items = _list(body.get("input"), "input")
     if len(items) > settings.MAX_UPLOAD_FILES:
         raise invalid_field("input", f"At most {settings.MAX_UPLOAD_FILES} inputs per job.")
-    urls = []
-    for index, item in enumerate(items):
-        name = f"input[{index}]"
-        if not isinstance(item, dict):
-            raise invalid_field(name, "Must be an object.")
-        if item.get("type", "remote") != "remote":
-            raise invalid_field(f"{name}.type", "Only “remote” inputs can be given here; upload files to "
-                                           "{server}/upload-file/{job_id}.")
-        source = item.get("source")
-        if not isinstance(source, str) or not source.strip():
-            raise invalid_field(f"{name}.source", "Give the URL of the file.")
-        try:
-            check_public_url(source)
-        except UrlRefused as exc:
-            raise invalid_field(f"{name}.source", str(exc)) from None
-        urls.append(source.strip())
-    return urls
+    return [input_request(item, f"input[{index}]").source for index, item in enumerate(items)]
 
 
 def _callback(body: dict) -> str | None:

@@ -4,10 +4,13 @@
 """
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from converter.models import Job, JobInput, JobOutput
-from converter.options import OPTIONS, OPTIONS_BY_NAME
+from django.utils import timezone
+from django.utils.text import slugify
+
+from converter.models import Job, JobInput, JobOutput, Preset, Team
+from converter.options import BUILTIN_PRESETS, OPTIONS, OPTIONS_BY_NAME
 
 TARGET, CATEGORY = "flac", "audio"
 
@@ -135,6 +138,11 @@ def _option_json(name: str) -> dict:
     return {key: value for key, value in fields.items() if value is not None}
 
 
+def catalogue_matches(category: str | None, target: str | None) -> bool:
+    """Whether the `category` and `target` filters of a catalogue (conversions, presets) keep ours."""
+    return category in (None, "", CATEGORY) and (target or TARGET).lower() == TARGET
+
+
 def conversions_json() -> list[dict]:
     """Our one conversion, its options described from converter/options.py."""
     return [{
@@ -143,3 +151,62 @@ def conversions_json() -> list[dict]:
         "target": TARGET,
         "options": {option.name: _option_json(option.name) for option in OPTIONS},
     }]
+
+
+def thread_json(job: Job) -> list[dict]:
+    """A job runs in one worker at a time: one thread once a worker has started it. `status` is
+    its progress in percent (the vendor does not document its integer codes), `info` the job's status."""
+    if job.started_at is None:
+        return []
+    end = job.finished_at or timezone.now()
+    return [{"hash": job.pk.hex, "status": round(job.progress), "info": job.status,
+             "exec_time": max(0, round((end - job.started_at).total_seconds())),
+             "created_at": timestamp(job.started_at), "modified_at": timestamp(job.modified_at)}]
+
+
+# Presets: a built-in preset's id is derived from its name, a team preset's is its row's.
+BUILTIN_PRESET_PREFIX = "builtin-"
+BUILTIN_PRESET_IDS = {f"{BUILTIN_PRESET_PREFIX}{slugify(name)}": name for name in BUILTIN_PRESETS}
+
+
+def builtin_preset_json(preset_id: str) -> dict:
+    """A built-in preset: public (every team has it) and read-only."""
+    name = BUILTIN_PRESET_IDS[preset_id]
+    return {"id": preset_id, "name": name, "target": TARGET, "category": CATEGORY, "scope": "public",
+            "options": dict(BUILTIN_PRESETS[name])}
+
+
+def preset_json(preset: Preset) -> dict:
+    """A team's preset: private to the team."""
+    return {"id": str(preset.pk), "name": preset.name, "target": TARGET, "category": CATEGORY,
+            "scope": "private", "options": dict(preset.options)}
+
+
+def stats_json(rows: list[dict], names, *, by_month: bool = False) -> list[dict]:
+    """Usage rows (services/usage.py, keyed by `day` or `month`) as the stats' items: `date`
+    (YYYY-MM-DD, or YYYY-MM for a month) and the figures `names`."""
+    items = []
+    for row in rows:
+        label = f"{row['month']:%Y-%m}" if by_month else row["day"].isoformat()
+        figures = {name: round(row[name], 3) if isinstance(row[name], float) else row[name] for name in names}
+        items.append({"date": label, **figures})
+    return items
+
+
+def contract_json(team: Team, uses: list, *, period_start: datetime, max_file_bytes: int | None,
+                  retention_days: int) -> dict:
+    """The team's quotas (services/quotas.py QuotaUse, this month's) as a contract: a self-hosted
+    install sells nothing, so there are no credits; a limit of null means none."""
+    renews = (period_start + timedelta(days=32)).replace(day=1)
+    return {
+        "id": f"team-{team.slug}",
+        "type": "self-hosted",
+        "name": f"Quotas of the team “{team.name}”",
+        "status": "active",
+        "period": {"start": timestamp(period_start), "renews_at": timestamp(renews)},
+        "quotas": [{"name": use.label, "used": use.used, "limit": use.limit, "unit": use.unit}
+                   for use in uses],
+        "max_file_size": max_file_bytes,
+        "retention_days": retention_days,
+        "credits": None,
+    }

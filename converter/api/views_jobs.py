@@ -1,19 +1,20 @@
-"""/v2/jobs: create, list, read, start (PATCH process), cancel (DELETE), and a job's parts."""
+"""/v2/jobs: create, list, read, start (PATCH process), cancel (DELETE), and a job's outputs,
+history and threads. Inputs: views_inputs.py; conversions: views_conversions.py.
+
+A job's own endpoints take the account key or the job's token (auth.job_authorised)."""
 
 from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from converter.api.auth import require_api_key
-from converter.api.http import ApiProblem, api_base, endpoint, invalid_field, json_object
+from converter.api.auth import job_authorised, require_api_key, require_converter
+from converter.api.http import ApiProblem, api_base, endpoint, invalid_field, json_object, one_or_404
 from converter.api.job_requests import JobRequest, job_request
-from converter.api.serializers import history_json, input_json, job_json, output_json
+from converter.api.problems import service_problems
+from converter.api.serializers import history_json, job_json, output_json, thread_json
 from converter.models import Job, JobInput, JobOutput
-from converter.options import OptionsInvalid
-from converter.selectors import job_for
-from converter.services.jobs import JobInvalid, job_cancel, job_create, job_enqueue, job_set
+from converter.services.jobs import job_cancel, job_create, job_enqueue, job_set
 from converter.services.passwords import password_hashes_make
-from converter.services.quotas import QuotaExceeded
 
 PAGE_SIZE = 50  # as the vendor
 
@@ -40,18 +41,10 @@ def _create(request: HttpRequest) -> JsonResponse:
     wanted = job_request(json_object(request), creating=True)
     # Like the vendor, a job without inputs waits (incomplete) for uploads and a PATCH.
     process = wanted.process is not False and bool(wanted.urls)
-    try:
-        with transaction.atomic():
-            job = job_create(team=request.team, user=request.api_key.user, options=wanted.options,
-                             urls=wanted.urls, process=process)
-            job_set(job, api_key=request.api_key, api_base_url=api_base(request),
-                    **_notification_fields(wanted))
-    except OptionsInvalid as exc:
-        raise ApiProblem(400, str(exc), errors=exc.errors) from None
-    except QuotaExceeded as exc:  # before JobInvalid, its base: the vendor's "payment required"
-        raise ApiProblem(402, str(exc)) from None
-    except JobInvalid as exc:
-        raise ApiProblem(400, str(exc)) from None
+    with service_problems(), transaction.atomic():
+        job = job_create(team=request.team, user=request.api_key.user, options=wanted.options,
+                         urls=wanted.urls, process=process)
+        job_set(job, api_key=request.api_key, api_base_url=api_base(request), **_notification_fields(wanted))
     return JsonResponse(job_json(job, api_base(request)), status=201)
 
 
@@ -69,15 +62,17 @@ def _list(request: HttpRequest) -> JsonResponse:
     return response
 
 
-@endpoint("GET", "PATCH", "DELETE", authenticate=require_api_key)
+@endpoint("GET", "PATCH", "DELETE")
 def job_detail(request: HttpRequest, job_id):
-    job = job_for(request.team, job_id)
+    job = job_authorised(request, job_id)
     if request.method == "DELETE":
+        require_converter(request, "cancelling jobs")
         if job.status in (Job.Status.COMPLETED, Job.Status.FAILED):
             raise ApiProblem(409, f"The job has already {job.status}; there is nothing to cancel.")
         job_cancel(job)
         return HttpResponse(status=204)
     if request.method == "PATCH":
+        require_converter(request, "changing jobs")
         _patch(job, job_request(json_object(request), creating=False))
     return JsonResponse(job_json(job, api_base(request)))
 
@@ -100,38 +95,25 @@ def _patch(job: Job, wanted: JobRequest) -> None:
         job_enqueue(job)
 
 
-@endpoint("GET", authenticate=require_api_key)
-def job_inputs(request: HttpRequest, job_id):
-    job = job_for(request.team, job_id)
-    return JsonResponse([input_json(job_input) for job_input in job.inputs.all()], safe=False)
-
-
-@endpoint("GET", authenticate=require_api_key)
-def job_input(request: HttpRequest, job_id, input_id):
-    job = job_for(request.team, job_id)
-    return JsonResponse(input_json(_one(job.inputs, input_id)))
-
-
-@endpoint("GET", authenticate=require_api_key)
+@endpoint("GET")
 def job_outputs(request: HttpRequest, job_id):
-    job = job_for(request.team, job_id)
+    job = job_authorised(request, job_id)
     base = api_base(request)
     return JsonResponse([output_json(output, base, job) for output in job.outputs.all()], safe=False)
 
 
-@endpoint("GET", authenticate=require_api_key)
+@endpoint("GET")
 def job_output(request: HttpRequest, job_id, output_id):
-    job = job_for(request.team, job_id)
-    return JsonResponse(output_json(_one(job.outputs, output_id), api_base(request), job))
+    job = job_authorised(request, job_id)
+    output = one_or_404(job.outputs, output_id, "The file does not exist in this job.")
+    return JsonResponse(output_json(output, api_base(request), job))
 
 
-@endpoint("GET", authenticate=require_api_key)
+@endpoint("GET")
 def job_history(request: HttpRequest, job_id):
-    return JsonResponse(history_json(job_for(request.team, job_id)), safe=False)
+    return JsonResponse(history_json(job_authorised(request, job_id)), safe=False)
 
 
-def _one(related, pk):
-    found = related.filter(pk=pk).first()
-    if found is None:
-        raise ApiProblem(404, "The file does not exist in this job.")
-    return found
+@endpoint("GET")
+def job_threads(request: HttpRequest, job_id):
+    return JsonResponse(thread_json(job_authorised(request, job_id)), safe=False)

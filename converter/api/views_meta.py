@@ -7,7 +7,7 @@ from pathlib import Path
 from django.http import HttpRequest, JsonResponse
 
 from converter.api.http import api_base, endpoint
-from converter.api.serializers import CATEGORY, TARGET, conversions_json, statuses_json
+from converter.api.serializers import catalogue_matches, conversions_json, statuses_json
 
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 
@@ -27,8 +27,7 @@ def statuses(request: HttpRequest):
 @endpoint("GET")
 def conversions(request: HttpRequest):
     """Public, as the vendor's catalogue; filters that exclude flac give an empty list."""
-    category, target = request.GET.get("category"), request.GET.get("target")
-    wanted = category in (None, "", CATEGORY) and (target or TARGET).lower() == TARGET
+    wanted = catalogue_matches(request.GET.get("category"), request.GET.get("target"))
     return JsonResponse(conversions_json() if wanted else [], safe=False)
 
 
