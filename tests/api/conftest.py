@@ -4,8 +4,11 @@ import io
 import json
 
 import pytest
+from api2convert import Api2Convert
 
+from converter.models import Membership
 from converter.services.api_keys import key_issue
+from converter.services.jobs import job_run
 from tests.media import wav_bytes
 
 CREATE = {"conversion": [{"category": "audio", "target": "flac", "options": {}}], "process": False}
@@ -34,6 +37,13 @@ class Api:
         return self.client.post(f"/{path}/upload-file/{job['id']}", {"file": file}, headers=headers)
 
 
+def new_job(api: Api, body=None) -> dict:
+    """A new job (incomplete unless `body` says otherwise), as the API's JSON."""
+    response = api.create(body)
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
 @pytest.fixture
 def issued(team, alice):
     return key_issue(team=team, user=alice, name="Tests")
@@ -53,3 +63,30 @@ def charlie_api(client, charlie):
 def private_urls(settings):
     """Callbacks and remote inputs on 127.0.0.1 (refused in production)."""
     settings.ALLOW_PRIVATE_URLS = True
+
+
+@pytest.fixture
+def bob_api(client, team, bob):
+    """A member's key (bob is a member of alice's team)."""
+    return Api(client, key_issue(team=team, user=bob, name="Bob's").key)
+
+
+def demote(team, user) -> None:
+    """The user becomes a viewer: their key still reads, it may no longer change anything."""
+    Membership.objects.filter(team=team, user=user).update(role=Membership.Role.VIEWER)
+
+
+@pytest.fixture
+def sdk(live_server, issued, monkeypatch):
+    """The vendor's SDK against a live server. No worker here: the server thread converts as soon
+    as the job is queued."""
+    monkeypatch.setattr("converter.tasks.job_run.delay", job_run)
+    with Api2Convert(issued.key, base_url=live_server.url + "/v2", poll_interval=0.5) as client:
+        yield client
+
+
+@pytest.fixture
+def wav(tmp_path):
+    path = tmp_path / "tone.wav"
+    path.write_bytes(wav_bytes())
+    return path

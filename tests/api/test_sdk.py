@@ -5,23 +5,6 @@ import pytest
 from api2convert import Api2Convert, AuthenticationError, NotFoundError, ValidationError
 
 from converter.models import Job
-from converter.services.jobs import job_run
-from tests.media import wav_bytes
-
-
-@pytest.fixture
-def sdk(live_server, issued, monkeypatch):
-    # No worker here: the server thread converts as soon as the job is queued.
-    monkeypatch.setattr("converter.tasks.job_run.delay", job_run)
-    with Api2Convert(issued.key, base_url=live_server.url + "/v2", poll_interval=0.5) as client:
-        yield client
-
-
-@pytest.fixture
-def wav(tmp_path):
-    path = tmp_path / "tone.wav"
-    path.write_bytes(wav_bytes())
-    return path
 
 
 def test_convert_and_download_with_the_sdk(sdk, wav, tmp_path, team):
