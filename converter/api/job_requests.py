@@ -1,4 +1,5 @@
-"""Reading the vendor's Job bodies (POST and PATCH /jobs): lenient where the vendor is
+"""Reading the vendor's Job bodies (POST and PATCH /jobs) and their parts (an InputFile for
+POST /jobs/{id}/input, a Conversion for /jobs/{id}/conversions): lenient where the vendor is
 (booleans as strings, `[]` for an empty object), a 400 naming the field everywhere else."""
 
 from dataclasses import dataclass, field
@@ -79,7 +80,8 @@ def checked_options(value: Any, name: str = "options") -> dict:
 def conversion_patch(body: dict) -> dict | None:
     """The options a PatchableConversion body gives (they replace the conversion's), or None."""
     if body.get("target") is not None or body.get("category") is not None:
-        conversion_options({"target": TARGET, **body, "options": None})  # only flac and audio
+        # A target or category, though not patchable, may be sent: only flac and audio pass.
+        conversion_options({"target": TARGET, **body, "options": None})
     if _object(body.get("metadata"), "metadata"):
         raise invalid_field("metadata", "Not supported: the input's tags are carried over to the FLAC.")
     return checked_options(body["options"]) if body.get("options") is not None else None
@@ -103,7 +105,7 @@ def input_request(item: Any, name: str = "", *, reuse: bool = False) -> InputReq
     with `reuse`, an `input_id`. `name` names the object in errors."""
     if not isinstance(item, dict):
         raise invalid_field(name or "input", "Must be an object.")
-    kind, source = item.get("type", "remote"), item.get("source")
+    kind, source = item.get("type") or "remote", item.get("source")
     accepted = ("remote", "input_id") if reuse else ("remote",)
     if kind not in accepted:
         kinds = " and ".join(f"“{each}”" for each in accepted)
