@@ -4,6 +4,7 @@ admin, owner, by GET and POST. Path parameters are filled with ids of team A's o
 import pytest
 from django.core.files.base import ContentFile
 
+from converter.api.serializers import conversion_id
 from converter.models import Invite, Job, JobInput, JobOutput, Membership, Preset
 from converter.services.api_keys import key_issue
 from converter.services.invites import invite_link_create, invite_user_create
@@ -15,8 +16,8 @@ pytestmark = pytest.mark.django_db
 ROLES = ["anonymous", "outsider", "viewer", "member", "admin", "owner"]
 # Parameters this test knows how to fill; a route with any other fails test_every_route_is_covered.
 FILLABLE = {"job_id", "input_id", "output_id", "key_id", "membership_id", "invite_id", "token", "path",
-            "secret"}
-TEAM_OBJECTS = {"job_id", "input_id", "output_id", "key_id", "membership_id", "invite_id"}
+            "secret", "conversion_id", "preset_id", "day", "month", "year", "filter"}
+TEAM_OBJECTS = {"job_id", "input_id", "output_id", "key_id", "membership_id", "invite_id", "preset_id"}
 # Routes anyone may reach by design, each with why.
 PUBLIC = {
     "healthz": "load-balancer probe, no data",
@@ -52,7 +53,7 @@ def world(django_user_model, alice, team, bob):
     job_input = JobInput.objects.create(job=job, type=JobInput.Type.UPLOAD, filename="a.wav")
     output = JobOutput(job=job, download_name="a.flac")
     output.file.save("a.flac", ContentFile(b"fLaC" + bytes(64)), save=True)
-    Preset.objects.create(team=team, name="Mine", options={"channels": "mono"})
+    preset = Preset.objects.create(team=team, name="Mine", options={"channels": "mono"})
     owner = Membership.objects.get(team=team, user=alice)
     _, token = invite_link_create(actor=owner, role="member")
     django_user_model.objects.create_user("zed", password="x-password-123")
@@ -60,7 +61,9 @@ def world(django_user_model, alice, team, bob):
     values = {"job_id": job.pk, "input_id": job_input.pk, "output_id": output.pk,
               "key_id": key_issue(team=team, user=alice, name="A").api_key.pk,
               "membership_id": Membership.objects.get(team=team, user=bob).pk,
-              "invite_id": invite.pk, "token": token, "path": "no/such/thing", "secret": "wrong"}
+              "invite_id": invite.pk, "token": token, "path": "no/such/thing", "secret": "wrong",
+              "conversion_id": conversion_id(job), "preset_id": preset.pk, "day": "2024-02-29",
+              "month": "2024-02", "year": "2024", "filter": "all"}
     charlie_key = key_issue(team=charlie.teams.get(), user=charlie, name="C").key
     return users, values, job, charlie_key
 
