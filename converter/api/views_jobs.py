@@ -12,9 +12,9 @@ from converter.api.http import ApiProblem, api_base, endpoint, invalid_field, js
 from converter.api.job_requests import JobRequest, job_request
 from converter.api.problems import service_problems
 from converter.api.serializers import history_json, job_json, output_json, thread_json
-from converter.models import Job, JobInput, JobOutput
+from converter.models import Job, JobInput, JobOutput, Team
 from converter.services.jobs import job_cancel, job_create, job_enqueue, job_set
-from converter.services.passwords import password_hashes_make
+from converter.services.passwords import password_fields
 
 PAGE_SIZE = 50  # as the vendor
 
@@ -80,9 +80,14 @@ def job_detail(request: HttpRequest, job_id):
 def _patch(job: Job, wanted: JobRequest) -> None:
     fields = _notification_fields(wanted)
     if wanted.passwords is not None:
-        fields["password_hashes"] = password_hashes_make(wanted.passwords)
+        fields |= password_fields(wanted.passwords, job.engine)
     with transaction.atomic():
         job.refresh_from_db()  # the status read below decides, inside the write transaction
+        if wanted.passwords is not None and job.engine == Team.Engine.API2CONVERT \
+                and job.status != Job.Status.INCOMPLETE:
+            # api2convert checks its downloads against the passwords it was sent with the job.
+            raise ApiProblem(409, "The download passwords were sent to api2convert with the job; "
+                                  "they cannot change after it has started.")
         if fields:
             job_set(job, **fields)
         if not wanted.process or job.status != Job.Status.INCOMPLETE:

@@ -11,9 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import transaction
 
-from converter.models import Job, JobInput, Membership, Team
+from converter.models import Job, JobInput, Membership
 from converter.options import download_passwords
-from converter.providers.api2convert import crypto
 from converter.services.jobs import (
     JobInvalid,
     can_delete_job,
@@ -22,7 +21,7 @@ from converter.services.jobs import (
     input_add_upload,
     job_set,
 )
-from converter.services.passwords import password_hashes_make
+from converter.services.passwords import password_fields
 from converter.services.presets import options_with_preset
 from converter.services.quotas import quota_check_file
 from converter.url_safety import UrlRefused, check_public_url
@@ -115,11 +114,7 @@ def job_options_replace(job: Job, options: dict, *, membership: Membership | Non
     clean = options_with_preset(job.team, dict(options))
     fields = {}
     if "download_password" in clean:
-        passwords = download_passwords(clean)
-        fields["password_hashes"] = password_hashes_make(passwords)
-        # api2convert needs the plaintext once, at submit: kept encrypted until then (as job_create).
-        remote = passwords and job.engine == Team.Engine.API2CONVERT
-        fields["remote_password_encrypted"] = crypto.encrypt(",".join(passwords)) if remote else ""
+        fields |= password_fields(download_passwords(clean), job.engine)
     clean.pop("download_password", None)
     fields["options"] = clean
     with transaction.atomic():

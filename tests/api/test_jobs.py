@@ -2,7 +2,8 @@
 
 import pytest
 
-from converter.models import Job
+from converter.models import Job, Team
+from converter.providers.api2convert import crypto
 from converter.services.api_keys import key_revoke
 from tests.api.conftest import CREATE, Api
 
@@ -120,6 +121,19 @@ def test_patch_changes_callback_and_passwords(api, private_urls):
     assert response.status_code == 200 and response.json()["callback"] == "https://example.com/new"
     assert response.json()["status"]["code"] == "incomplete"
     assert len(Job.objects.get().password_hashes) == 1
+
+
+def test_patched_passwords_of_an_api2convert_job_are_kept_for_its_submission(api, private_urls):
+    job = api.create().json()
+    Job.objects.filter(pk=job["id"]).update(engine=Team.Engine.API2CONVERT)
+    assert api("PATCH", f"/jobs/{job['id']}", {"download_passwords": ["s3cret"]}).status_code == 200
+    stored = Job.objects.get()
+    assert crypto.decrypt(stored.remote_password_encrypted) == "s3cret"
+    # Once sent to api2convert, they are what api2convert checks: they cannot change any more.
+    Job.objects.update(status=Job.Status.PROCESSING)
+    response = api("PATCH", f"/jobs/{job['id']}", {"download_passwords": ["other"]})
+    assert response.status_code == 409 and "cannot change" in response.json()["message"]
+    assert Job.objects.get().password_hashes == stored.password_hashes
 
 
 def test_delete_cancels(api):
