@@ -12,7 +12,6 @@ Run: .venv/bin/python bench/downloads.py [--mib 1024] [--repeats 3]
 
 from __future__ import annotations
 
-import argparse
 import socket
 import subprocess
 import sys
@@ -24,15 +23,13 @@ from harness import (
     REPO,
     VAR_DIR,
     MemoryWatch,
-    bench_user,
+    bench_start,
     best_of,
     big_file,
     download,
     gunicorn,
-    machine,
-    prepare,
     report,
-    session_cookie,
+    signed_in,
 )
 
 MEMORY_LIMIT = 50 * MIB
@@ -107,14 +104,8 @@ def compare(name: str, server, baseline_url: str, proxied_url: str, cookie: str,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--mib", type=int, default=1024)
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
-    prepare()
-    print(f"== downloads: {args.mib} MiB, {machine()}")
-    user, team = bench_user("bench-downloads")
-    cookie = session_cookie(user)
+    args = bench_start("downloads", "{mib} MiB", mib=1024, repeats=3)
+    user, team, cookie = signed_in("bench-downloads")
     folder = VAR_DIR / "media" / "bench"
     folder.mkdir(parents=True, exist_ok=True)
     path = big_file(folder / "big.flac", args.mib * MIB)

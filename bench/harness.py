@@ -7,6 +7,7 @@ Import this module first: it sets the environment Django reads before anything i
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import os
 import platform
@@ -67,6 +68,26 @@ def prepare() -> None:
     """Migrate the bench's own database and collect static files (both idempotent)."""
     for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"]):
         subprocess.run([sys.executable, "manage.py", *command], cwd=REPO, env=ENV, check=True)
+
+
+def bench_start(name: str, heading: str, **defaults: float) -> argparse.Namespace:
+    """A bench's start: its options (--name for each default, of the default's type), the state
+    prepared (migrated, no messages left by an interrupted run) and its heading printed, formatted
+    with the options. Returns the options."""
+    parser = argparse.ArgumentParser(prog=f"bench/{name}.py")
+    for option, default in defaults.items():
+        parser.add_argument(f"--{option}", type=type(default), default=default)
+    args = parser.parse_args()
+    prepare()
+    purge_queue()
+    print(f"== {name}: {heading.format(**vars(args))}, {machine()}")
+    return args
+
+
+def signed_in(username: str):
+    """A bench user with a team of their own and a signed-in session: (user, team, cookie)."""
+    user, team = bench_user(username)
+    return user, team, session_cookie(user)
 
 
 def bench_user(username: str):

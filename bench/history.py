@@ -13,12 +13,11 @@ Run: .venv/bin/python bench/history.py [--jobs 100000] [--repeats 20]
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import time
 from datetime import timedelta
 
-from harness import bench_user, gunicorn, machine, median, prepare, report, session_cookie
+from harness import bench_start, bench_user, gunicorn, median, report, session_cookie
 
 BATCH = 5000
 
@@ -89,13 +88,8 @@ def queries_and_plan(user) -> tuple[int, str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--jobs", type=int, default=100_000)
-    parser.add_argument("--small", type=int, default=100)
-    parser.add_argument("--repeats", type=int, default=20)
-    args = parser.parse_args()
-    prepare()
-    print(f"== history: first page, {args.jobs:,} jobs vs {args.small:,}, {machine()}")
+    args = bench_start("history", "first page, {jobs:,} jobs vs {small:,}", jobs=100_000, small=100,
+                       repeats=20)
     small_user, small_team = bench_user("bench-history-small")
     big_user, big_team = bench_user("bench-history-big")
     start = time.perf_counter()

@@ -10,7 +10,6 @@ Run: .venv/bin/python bench/latency.py [--runs 10]
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import re
 import tempfile
@@ -19,18 +18,15 @@ from pathlib import Path
 
 from harness import (
     VAR_DIR,
-    bench_user,
+    bench_start,
     celery_worker,
     engine_seconds,
     gunicorn,
     jobs_delete,
-    machine,
     median,
     post_file,
-    prepare,
-    purge_queue,
     report,
-    session_cookie,
+    signed_in,
 )
 
 POLL_EVERY = 0.05
@@ -66,16 +62,10 @@ def submit_and_wait(base_url: str, clip: Path, cookie: str, timeout: float = 60)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=10)
-    args = parser.parse_args()
-    prepare()
-    purge_queue()
-    print(f"== latency: 5-second clip, {machine()}")
+    args = bench_start("latency", "5-second clip", runs=10)
     from tests import media
 
-    user, team = bench_user("bench-latency")
-    cookie = session_cookie(user)
+    user, team, cookie = signed_in("bench-latency")
     with tempfile.TemporaryDirectory(dir=VAR_DIR) as tmp, gunicorn() as server, celery_worker(2):
         work = Path(tmp)
         clip = media.tone(work / "clip.wav", seconds=5.0)

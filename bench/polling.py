@@ -10,11 +10,10 @@ Run: .venv/bin/python bench/polling.py [--pollers 200] [--seconds 10]
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import time
 
-from harness import bench_user, best_of, gunicorn, machine, prepare, report, session_cookie
+from harness import bench_start, bench_user, best_of, gunicorn, report, session_cookie
 
 
 async def _poller(port: int, request: bytes, until: float, counts: dict) -> None:
@@ -63,13 +62,7 @@ def requests_per_second(port: int, path: str, cookie: str, pollers: int, seconds
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--pollers", type=int, default=200)
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--repeats", type=int, default=2)
-    args = parser.parse_args()
-    prepare()
-    print(f"== polling: {args.pollers} pollers, {machine()}")
+    args = bench_start("polling", "{pollers} pollers", pollers=200, seconds=10.0, repeats=2)
 
     from converter.models import Job, JobInput
     from converter.selectors import job_version

@@ -15,7 +15,6 @@ Run: .venv/bin/python bench/uploads.py [--mib 1024] [--repeats 3]
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 
@@ -23,17 +22,15 @@ from harness import (
     MIB,
     VAR_DIR,
     MemoryWatch,
-    bench_user,
+    bench_start,
     best_of,
     big_file,
     gunicorn,
     jobs_delete,
-    machine,
     post_file,
-    prepare,
     purge_queue,
     report,
-    session_cookie,
+    signed_in,
     warm_memory,
 )
 
@@ -55,14 +52,8 @@ def write_copy(path) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--mib", type=int, default=1024)
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
-    prepare()
-    print(f"== uploads: {args.mib} MiB, {machine()}")
-    user, team = bench_user("bench-uploads")
-    cookie = session_cookie(user)
+    args = bench_start("uploads", "{mib} MiB", mib=1024, repeats=3)
+    user, team, cookie = signed_in("bench-uploads")
     path = big_file(VAR_DIR / "upload.bin", args.mib * MIB)
     warm_memory((args.repeats + 2) * args.mib * MIB)  # the form's runs, the copies, the source
 
