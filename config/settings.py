@@ -227,7 +227,24 @@ CELERY_TASK_IGNORE_RESULT = True
 # after the task ends, and redelivered if the worker vanishes.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Messages a worker holds per pool process. With 1, a process that finishes a job gets the next
+# only once the worker has acknowledged the last and looked at the broker again: the filesystem
+# broker is polled, so each job waited 0-20 ms for the next poll plus Celery's hand-over (from
+# the end of one job to the start of the next in a process: median 18-20 ms, next to ~75 ms of
+# work for a 30-second clip; bench/batch.py). With 2 the next message is already in the worker
+# and goes to the first free process at once (8-11 ms, mostly the job's own writes). The cost: a
+# worker holds up to one queued job per process that another worker could have started, and a
+# warm shutdown runs those too before it exits. The embedded broker is one machine's queue with
+# one worker, so that holds nothing back from anyone; Redis and RabbitMQ push messages (no poll
+# to wait for) to several workers, where a held job could wait hours behind a long one: 1 there.
+CELERY_WORKER_PREFETCH_MULTIPLIER = env.int("CELERY_WORKER_PREFETCH_MULTIPLIER",
+                                            default=2 if CELERY_BROKER_URL.startswith("filesystem://") else 1)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Celery's Django fixup closes the connections before and after every task, so each job
+    # opened SQLite afresh (~1 ms, and a cold page cache). A SQLite file has no server to lose:
+    # a pool process keeps its connection (reopened every 1000 tasks). Other databases keep the
+    # default, a new connection per task (tests/faults/test_database_restart.py).
+    CELERY_DB_REUSE_MAX = 1000
 CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=2)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # One job run may take this long: the soft limit fails the job cleanly, the hard one kills it.

@@ -1,9 +1,16 @@
 """Celery entry points only: load ids, call a service."""
 
 from celery import shared_task
+from celery.signals import worker_init
 
 from converter.providers.api2convert import poll as api2convert_poll_service
 from converter.services import callbacks, jobs, reaper, retention
+
+
+@worker_init.connect
+def worker_prepare(**_) -> None:
+    """In the worker's main process, before the pool processes are forked from it."""
+    jobs.worker_prepare()
 
 
 @shared_task(name="converter.job_run", acks_late=True)

@@ -1,0 +1,60 @@
+"""The worker's per-job overhead (bench/batch.py): what a job needs is loaded once, in the
+worker's main process before it forks its pool; a freed pool process finds its next message
+already fetched on the polled filesystem broker; a SQLite connection outlives a task."""
+
+import json
+import os
+
+import pytest
+
+from tests.deploy.conftest import run_python
+
+WORKER_INIT = """
+import json, sys
+import django
+django.setup()
+from celery.signals import worker_init
+import converter.tasks  # as the worker imports it, before worker_init
+from converter.engine.ffmpeg import ffmpeg_binary
+worker_init.send(sender=None)
+print(json.dumps({"modules": [name for name in ("converter.providers.local",
+                                                 "converter.providers.api2convert.provider")
+                              if name in sys.modules],
+                  "ffmpeg_resolved": ffmpeg_binary.cache_info().currsize}))
+"""
+
+CELERY_SETTINGS = """
+import json
+import config.settings as s
+print(json.dumps({"prefetch": s.CELERY_WORKER_PREFETCH_MULTIPLIER,
+                  "db_reuse": getattr(s, "CELERY_DB_REUSE_MAX", None)}))
+"""
+
+
+@pytest.fixture
+def bare_env(tmp_path) -> dict:
+    """The embedded defaults, without whatever configuration this test run itself has."""
+    return {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "VAR_DIR": str(tmp_path / "var"),
+            "DJANGO_SETTINGS_MODULE": "config.settings"}
+
+
+def test_worker_init_loads_the_providers_and_finds_ffmpeg_before_the_pool_forks(bare_env):
+    result = run_python(bare_env, "-c", WORKER_INIT)
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout.splitlines()[-1])
+    assert printed == {"modules": ["converter.providers.local", "converter.providers.api2convert.provider"],
+                       "ffmpeg_resolved": 1}
+
+
+@pytest.mark.parametrize(("env", "prefetch", "db_reuse"), [
+    ({}, 2, 1000),  # the embedded defaults: filesystem broker, SQLite
+    ({"CELERY_BROKER_URL": "redis://redis:6379/0"}, 1, 1000),
+    ({"CELERY_BROKER_URL": "amqp://guest:guest@rabbit:5672//"}, 1, 1000),
+    ({"DATABASE_URL": "postgres://flac:pw@db:5432/flac"}, 2, None),
+    ({"CELERY_WORKER_PREFETCH_MULTIPLIER": "4"}, 4, 1000),
+], ids=["embedded", "redis", "rabbitmq", "postgres", "explicit"])
+def test_prefetch_only_where_the_broker_is_polled_and_connection_reuse_only_on_sqlite(
+        bare_env, env, prefetch, db_reuse):
+    result = run_python({**bare_env, **env}, "-c", CELERY_SETTINGS)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"prefetch": prefetch, "db_reuse": db_reuse}
