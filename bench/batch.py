@@ -2,8 +2,12 @@
 sum of the single-job engine times divided by 2 (perfect use of both processes).
 
 Target: <= 1.15x. The 40 jobs are stored first and queued in one transaction (the workers' part
-is what the baseline describes); the batch ends when the database says the last one completed.
-The same batch through the convert form, one upload after another, is printed for comparison.
+is what the baseline describes): the batch starts when that transaction commits and its 40
+messages go out, and ends when the worker wrote the last job's final status (its modified_at).
+The bench polls the database only to learn that it is over, every 0.1 s, so neither its polling
+interval nor its queries' CPU time on the shared cores is in the figure (both clocks are the
+system's wall clock). The same batch through the convert form, one upload after another, is
+printed for comparison.
 
 Run: .venv/bin/python bench/batch.py [--jobs 40] [--seconds 30]
 """
@@ -57,14 +61,18 @@ def parallel_engine_seconds(clips: list[Path], work: Path) -> float:
         return time.perf_counter() - start
 
 
-def wait_for(jobs) -> float:
-    """The moment the last of the jobs ended."""
+def wait_for(ids: list, worker) -> float:
+    """The moment (time.time()) the last of the jobs ended: its final status write."""
+    from django.db.models import Max
+
     from converter.models import Job
 
-    ids = [job.pk for job in jobs]
-    while Job.objects.filter(pk__in=ids).exclude(status__in=Job.TERMINAL).exists():
-        time.sleep(0.02)
-    return time.perf_counter()
+    jobs = Job.objects.filter(pk__in=ids)
+    while jobs.exclude(status__in=Job.TERMINAL).exists():
+        if worker.poll() is not None:
+            raise RuntimeError(f"the worker exited with {worker.returncode}: see {VAR_DIR / 'worker.log'}")
+        time.sleep(0.1)
+    return jobs.aggregate(last=Max("modified_at"))["last"].timestamp()
 
 
 def main() -> None:
@@ -87,31 +95,34 @@ def main() -> None:
         work = Path(tmp)
         clips = [media.tone(work / f"clip-{n:02}.wav", seconds=args.seconds, frequency=220 + 10 * n)
                  for n in range(args.jobs)]
+        engine_seconds(clips[0], work)  # the first conversion in a process loads what it needs
         engine_total = sum(engine_seconds(clip, work) for clip in clips)
         engine_parallel = parallel_engine_seconds(clips, work)
         jobs = staged_jobs(user, team, clips)
-        with celery_worker(2):
-            start = time.perf_counter()
+        ids = [job.pk for job in jobs]
+        with celery_worker(2) as worker:
+            queuing, sent = time.time(), []
             with transaction.atomic():  # all 40 messages go out at the commit
+                transaction.on_commit(lambda: sent.append(time.time()))  # runs before the sends
                 for job in jobs:
                     job_enqueue(job)
-            staged = wait_for(jobs) - start
-        ids = [job.pk for job in jobs]
+            staged = wait_for(ids, worker) - sent[0]
+            queuing = sent[0] - queuing
         failed = Job.objects.filter(pk__in=ids).exclude(status=Job.Status.COMPLETED).count()
-        with gunicorn() as server, celery_worker(2):
-            start = time.perf_counter()
+        with gunicorn() as server, celery_worker(2) as worker:
+            start = time.time()
             for clip in clips:
                 response, _ = post_file(server.url + "/", clip, cookie)
                 assert response.status == 302, response.status
-            submitted = time.perf_counter() - start
+            submitted = time.time() - start
             newest = Job.objects.filter(team=team).order_by("-created_at").values_list("pk", flat=True)
-            ids = list(newest[:len(clips)])
-            through_form = wait_for(Job.objects.filter(pk__in=ids)) - start
+            through_form = wait_for(list(newest[:len(clips)]), worker) - start
     jobs_delete(user, team)
     baseline = engine_total / 2
     report(f"batch of {args.jobs} x {args.seconds:g}-second clips, 2 worker processes (jobs queued at once)",
            f"sum of engine times / 2 = {baseline:.2f} s (sum {engine_total:.2f} s)", f"{staged:.2f} s",
-           staged / baseline, "<= 1.15x", staged / baseline <= 1.15 and not failed, f"failed jobs {failed}")
+           staged / baseline, "<= 1.15x", staged / baseline <= 1.15 and not failed,
+           f"failed jobs {failed}; marking the {args.jobs} jobs queued took {queuing * 1000:.0f} ms before")
     print(f"  the engine alone in 2 processes, no app: {engine_parallel:.2f} s "
           f"({engine_parallel / baseline:.2f}x: what two conversions at once cost on these cores); "
           f"the app and queue add "
