@@ -205,6 +205,8 @@ API2CONVERT_MAX_RETRIES = env.int("API2CONVERT_MAX_RETRIES", default=2)
 # Celery. The embedded default is kombu's filesystem transport: no server to run.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # kombu's transport, with messages written whole before they appear (converter/broker.py).
+    CELERY_BROKER_TRANSPORT = "converter.broker:Transport"
     _queue_dir = VAR_DIR / "celery"
     for _sub in ("queue", "processed", "control"):
         (_queue_dir / _sub).mkdir(parents=True, exist_ok=True)
