@@ -10,7 +10,7 @@ The form writes every byte to disk and the sink does not: the machine's own cost
 printed too (the same bytes written to a file in VAR_DIR). Dirty pages are flushed before each
 run, and the guest's memory is touched once first (harness.warm_memory says why).
 
-Run: .venv/bin/python bench/uploads.py [--mib 1024] [--repeats 3]
+Run: .venv/bin/python bench/uploads.py [--mib 1024] [--repeats 5]
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def write_copy(path) -> float:
 
 
 def main() -> None:
-    args = bench_start("uploads", "{mib} MiB", mib=1024, repeats=3)
+    args = bench_start("uploads", "{mib} MiB", mib=1024, repeats=5)
     user, team, cookie = signed_in("bench-uploads")
     path = big_file(VAR_DIR / "upload.bin", args.mib * MIB)
     warm_memory((args.repeats + 2) * args.mib * MIB)  # the form's runs, the copies, the source
