@@ -37,6 +37,7 @@ def test_readyz_when_everything_is_there(client):
 
 def test_readyz_names_an_unreachable_broker(client, monkeypatch):
     monkeypatch.setitem(celery_app.conf, "broker_url", f"redis://127.0.0.1:{_closed_port()}/0")
+    monkeypatch.setitem(celery_app.conf, "broker_transport", None)  # the filesystem default's own
     response = client.get("/readyz")
     assert response.status_code == 503
     checks = response.json()["checks"]
