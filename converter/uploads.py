@@ -99,8 +99,7 @@ def _sanitize(filename: str) -> str | None:
 class _Body:
     """What one multipart body holds, built as its parser's events arrive."""
 
-    def __init__(self, request: HttpRequest, encoding: str):
-        self.request = request
+    def __init__(self, encoding: str):
         self.encoding = encoding
         self.post = QueryDict(mutable=True, encoding=encoding)
         self.files = MultiValueDict()
@@ -171,7 +170,7 @@ class _Body:
 
 def parse(request: HttpRequest, stream, length: int, boundary: bytes, encoding: str):
     """(POST, FILES) of a multipart body of `length` bytes read from `stream`."""
-    body = _Body(request, encoding)
+    body = _Body(encoding)
     parser = PushMultipartParser(boundary, length)
     remaining = length
     try:
