@@ -10,7 +10,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
-from django.db.models import F
 from django.utils import timezone
 
 from converter import engine
@@ -55,13 +54,11 @@ def _outputs_discard(job: Job) -> None:
 
 
 def _claim(job: Job) -> bool:
-    """Take a queued job for this delivery; False when another delivery has it (a duplicate
-    message, or one the stuck-job reaper re-sent) or it is finished."""
-    now = timezone.now()
-    taken = Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
-        status=Job.Status.DOWNLOADING, attempts=F("attempts") + 1, started_at=job.started_at or now,
-        modified_at=now)
-    return bool(taken)
+    """Take a queued job for this delivery, moving it on to downloading; False when another
+    delivery has it (a duplicate message, or one the stuck-job reaper re-sent) or it is finished.
+    attempts is the loaded count plus one: only the delivery that finds the job queued writes it."""
+    return job_set(job, only_from=(Job.Status.QUEUED,), status=Job.Status.DOWNLOADING,
+                   attempts=job.attempts + 1, started_at=job.started_at or timezone.now(), progress=0)
 
 
 class LocalProvider:
@@ -70,9 +67,9 @@ class LocalProvider:
             logger.info("job %s is %s: this delivery is not needed", job.pk, job.status)
             return
         workdir = Path(settings.CONVERTER_WORK_DIR) / str(job.pk)
-        # A re-sent job (its worker died mid-job) starts over from a clean slate.
-        shutil.rmtree(workdir, ignore_errors=True)
-        _outputs_discard(job)
+        if job.attempts > 1:  # re-sent (its worker died mid-job): start over from a clean slate
+            shutil.rmtree(workdir, ignore_errors=True)
+            _outputs_discard(job)
         try:
             self._run(job, workdir)
         except engine.ConversionCanceled:
@@ -95,7 +92,6 @@ class LocalProvider:
         in_dir, out_dir = workdir / "in", workdir / "out"
         in_dir.mkdir(parents=True)
         out_dir.mkdir()
-        job_set(job, status=Job.Status.DOWNLOADING, started_at=job.started_at or timezone.now(), progress=0)
         errors: list[dict] = []
         inputs, sources = [], []
         for index, job_input in enumerate(job.inputs.all()):

@@ -71,7 +71,7 @@ def test_a_second_delivery_does_not_run_the_job_again(team, alice):
 
 
 def test_a_restarted_job_removes_what_the_dead_worker_half_saved(settings, team, alice):
-    job = _job(team, alice, Job.Status.QUEUED, age=0)
+    job = _job(team, alice, Job.Status.QUEUED, age=0, attempts=1)  # the dead worker's claim counted
     old = JobOutput(job=job, download_name="old.flac")
     old.file.save("old.flac", ContentFile(b"fLaC"), save=True)
     stray = settings.MEDIA_ROOT / "jobs" / str(job.pk) / "output" / "dead-worker" / "half.flac"
