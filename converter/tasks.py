@@ -1,7 +1,8 @@
 """Celery entry points only: load ids, call a service."""
 
 from celery import shared_task
-from celery.signals import worker_init
+from celery.signals import worker_init, worker_ready
+from django.conf import settings
 
 from converter.providers.api2convert import poll as api2convert_poll_service
 from converter.services import callbacks, jobs, reaper, retention
@@ -11,6 +12,14 @@ from converter.services import callbacks, jobs, reaper, retention
 def worker_prepare(**_) -> None:
     """In the worker's main process, before the pool processes are forked from it."""
     jobs.worker_prepare()
+
+
+@worker_ready.connect
+def recover_left_jobs(sender, **_) -> None:
+    """On the embedded broker, what a stopped worker left is taken back at once (reaper.py), and
+    re-sent to the queue this worker takes jobs from."""
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        reaper.worker_started(sender.task_consumer.queues[0].name)
 
 
 @shared_task(name="converter.job_run", acks_late=True)

@@ -1,11 +1,15 @@
 """The stuck-job reaper on its own: what it re-sends, what it fails, what it leaves alone."""
 
+import json
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from config.celery import app as celery_app
 from converter import tasks
 from converter.models import Job, JobOutput, Team
 from converter.providers.local import LocalProvider
@@ -80,3 +84,56 @@ def test_a_restarted_job_removes_what_the_dead_worker_half_saved(settings, team,
     LocalProvider().run(job)  # no inputs: fails, but first clears the slate
     assert not JobOutput.objects.filter(job=job).exists()
     assert not stray.exists() and not (settings.MEDIA_ROOT / old.file.name).exists()
+
+
+@pytest.fixture
+def queue_folder(tmp_path):
+    return tmp_path
+
+
+def _message_for(queue_folder, job) -> None:
+    """A waiting message for the job, with the headers Celery gives it (its id in argsrepr)."""
+    message = celery_app.amqp.as_task_v2("task-id", "converter.job_run", args=(str(job.pk),))
+    (queue_folder / "1_message.celery.msg").write_text(json.dumps({"headers": message.headers}))
+
+
+def test_a_worker_starting_alone_takes_back_what_a_stopped_one_left(team, alice, queue_folder, monkeypatch):
+    sent = []
+    monkeypatch.setattr(tasks.job_run, "apply_async", lambda args, queue: sent.append((args[0], queue)))
+    running = _job(team, alice, Job.Status.PROCESSING, age=1, attempts=1)
+    fetched = _job(team, alice, Job.Status.QUEUED, age=1)  # prefetched: its message is gone
+    waiting = _job(team, alice, Job.Status.QUEUED, age=1)
+    _message_for(queue_folder, waiting)
+    worn_out = _job(team, alice, Job.Status.DOWNLOADING, age=1, attempts=3)
+    remote = _job(team, alice, Job.Status.PROCESSING, age=1, attempts=1, engine=Team.Engine.API2CONVERT,
+                  remote_id="r-1")
+    done = _job(team, alice, Job.Status.COMPLETED, age=1, attempts=1)
+
+    assert reaper.jobs_recover(queue_folder, "mine") == 3
+    assert sorted(sent) == sorted([(str(running.pk), "mine"), (str(fetched.pk), "mine")])
+    for job, status in [(running, Job.Status.QUEUED), (fetched, Job.Status.QUEUED),
+                        (waiting, Job.Status.QUEUED), (worn_out, Job.Status.FAILED),
+                        (remote, Job.Status.PROCESSING), (done, Job.Status.COMPLETED)]:
+        job.refresh_from_db()
+        assert job.status == status, job
+
+
+def test_only_a_worker_alone_recovers(settings, tmp_path, monkeypatch):
+    """The lock: a second worker on the same VAR_DIR (here, another process) recovers nothing."""
+    (tmp_path / "queue").mkdir()
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {**settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+                                                "data_folder_in": str(tmp_path / "queue")}
+    recovered = []
+    monkeypatch.setattr(reaper, "jobs_recover", lambda folder, queue: recovered.append(queue) or 0)
+    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'a'); "
+                               "fcntl.flock(f, fcntl.LOCK_SH); print('held', flush=True); time.sleep(60)",
+                               str(tmp_path / "worker.lock")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        reaper.worker_started("celery")
+        assert recovered == []  # another worker is alive
+    finally:
+        holder.kill()
+        holder.wait()
+    reaper.worker_started("celery")
+    assert recovered == ["celery"]  # alone now
