@@ -31,12 +31,8 @@ class JobStarted(JobInvalid):
     """The job has started (or ended): its inputs and options are fixed. The API answers 409."""
 
 
-def can_change_job(membership: Membership | None, job: Job) -> bool:
-    return can_delete_job(membership, job)
-
-
 def _require_may_change(membership: Membership | None, job: Job) -> None:
-    if not can_change_job(membership, job):
+    if not can_delete_job(membership, job):
         raise PermissionDenied("Only the team's owners and admins, or whoever created it, can change a job.")
 
 

@@ -15,10 +15,9 @@ from converter.joblog import job_event, job_logging, job_status_event
 from converter.models import Job, JobInput, Membership, Team
 from converter.options import download_passwords
 from converter.providers import provider_for
-from converter.providers.api2convert import crypto
 from converter.selectors import engines_for
 from converter.services import callbacks
-from converter.services.passwords import password_hashes_make
+from converter.services.passwords import password_fields
 from converter.services.presets import options_with_preset
 from converter.services.retention import expires_at_for
 from converter.services.usage import usage_at_finish
@@ -79,10 +78,7 @@ def job_create(*, team: Team, user, options: dict, uploads=(), urls=(), engine: 
     with transaction.atomic():
         job = Job.objects.create(
             team=team, created_by=user, engine=engine, options=clean,
-            password_hashes=password_hashes_make(passwords),
-            # api2convert needs the plaintext once, at submit: kept encrypted until then.
-            remote_password_encrypted=(crypto.encrypt(",".join(passwords))
-                                       if passwords and engine == Team.Engine.API2CONVERT else ""),
+            **password_fields(passwords, engine),
             input_bytes=sum(upload.size for upload in uploads),
             expires_at=expires_at_for(team, timezone.now()),
         )
