@@ -12,4 +12,4 @@ RUN SECRET_KEY=build VAR_DIR=/tmp/build python manage.py collectstatic --noinput
 USER flac
 VOLUME /data
 EXPOSE 8000
-CMD ["sh", "-c", "exec gunicorn config.wsgi --bind 0.0.0.0:${PORT} --worker-class gthread --workers ${WEB_CONCURRENCY:-2} --threads 8 --timeout 120 --access-logfile -"]
+CMD ["sh", "-c", "exec gunicorn config.wsgi -c config/gunicorn.conf.py --bind 0.0.0.0:${PORT} --access-logfile -"]

@@ -163,17 +163,17 @@ class Server:
 
 
 @contextmanager
-def gunicorn(*, workers: int = 2, threads: int = 8, log_name: str = "gunicorn.log",
-             **env) -> Iterator[Server]:
-    """The web server of Procfile.dev (gthread, 2 workers x 8 threads), without the access log,
-    serving bench/wsgi.py: the app plus the benches' baseline endpoints."""
+def gunicorn(*, workers: int = 2, log_name: str = "gunicorn.log", **env) -> Iterator[Server]:
+    """The web server of Procfile.dev (config/gunicorn.conf.py: gthread, 2 workers x 8 threads,
+    glibc's malloc tuned), without the access log, serving bench/wsgi.py: the app plus the
+    benches' baseline endpoints."""
     port = free_port()
     log = VAR_DIR / log_name
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "bench.wsgi", "--bind", f"127.0.0.1:{port}",
-             "--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads),
-             "--timeout", "300"], cwd=REPO, env={**ENV, **env}, stdout=out, stderr=subprocess.STDOUT)
+            [sys.executable, "-m", "gunicorn", "bench.wsgi", "-c", "config/gunicorn.conf.py",
+             "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--timeout", "300"],
+            cwd=REPO, env={**ENV, **env}, stdout=out, stderr=subprocess.STDOUT)
     try:
         _wait_for_port(port, process, log)
         while len(children(process.pid)) < workers:
