@@ -9,9 +9,10 @@ from converter.services import callbacks, jobs, reaper, retention
 
 
 @worker_init.connect
-def worker_prepare(**_) -> None:
+def worker_prepare(sender, **_) -> None:
     """In the worker's main process, before the pool processes are forked from it."""
-    jobs.worker_prepare()
+    concurrency = sender.concurrency  # "auto" until the pool is sized, after this signal
+    jobs.worker_prepare(concurrency if isinstance(concurrency, int) else None)
 
 
 @worker_ready.connect

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from converter import engine
 from converter.models import Job, JobInput, JobOutput
+from converter.providers.cores import conversion_cores
 from converter.services.jobs import job_finish, job_set
 from converter.storage import stored_stream
 from converter.url_safety import UrlRefused, download_public_url
@@ -103,8 +104,9 @@ class LocalProvider:
             sources.append(job_input)
 
         job_set(job, status=Job.Status.PROCESSING)
-        produced, failures = (engine.convert(inputs, out_dir, job.options, **self._hooks(job))
-                              if inputs else ([], []))
+        with conversion_cores():
+            produced, failures = (engine.convert(inputs, out_dir, job.options, **self._hooks(job))
+                                  if inputs else ([], []))
         errors += [_input_error(sources[f.input_index], f.code, f.message) for f in failures]
         for output in produced:
             self._store(job, output, sources)

@@ -127,17 +127,19 @@ def job_cancel(job: Job) -> None:
     job.refresh_from_db()
 
 
-def worker_prepare() -> None:
+def worker_prepare(concurrency: int | None) -> None:
     """What every job needs once per process, done in the worker's main process before its pool
     forks (tasks.py, worker_init), so each pool process starts with it: the providers and what
     they import (the engine; storages' S3 backend pulls in boto3, ~0.2 s) and the ffmpeg binary's
     path (imageio-ffmpeg runs `ffmpeg -version` to check it). Without it, the first job of every
-    pool process took ~0.25 s longer."""
+    pool process took ~0.25 s longer. Also the cores' shared slots (providers/cores.py)."""
     from converter.engine.ffmpeg import ffmpeg_binary
+    from converter.providers.cores import share_create
 
     for engine in Team.Engine.values:
         provider_for(engine)
     ffmpeg_binary()
+    share_create(concurrency)
 
 
 def job_run(job_id) -> None:

@@ -36,9 +36,10 @@ def test_gunicorn_serves_with_the_config(production_env):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**production_env, "PRODUCTION": "0", "ALLOWED_HOSTS": "127.0.0.1", "WEB_CONCURRENCY": "1"}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "config/gunicorn.conf.py",
-                               "--bind", f"127.0.0.1:{port}"], cwd=REPO, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    command = [sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "config/gunicorn.conf.py",
+               "--bind", f"127.0.0.1:{port}"]
+    server = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True)
     try:
         deadline = time.monotonic() + 60
         while True:

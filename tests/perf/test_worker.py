@@ -16,11 +16,15 @@ django.setup()
 from celery.signals import worker_init
 import converter.tasks  # as the worker imports it, before worker_init
 from converter.engine.ffmpeg import ffmpeg_binary
-worker_init.send(sender=None)
+from converter.providers import cores
+class Worker:  # what the handler reads of Celery's WorkController
+    concurrency = 3
+worker_init.send(sender=Worker())
 print(json.dumps({"modules": [name for name in ("converter.providers.local",
                                                  "converter.providers.api2convert.provider")
                               if name in sys.modules],
-                  "ffmpeg_resolved": ffmpeg_binary.cache_info().currsize}))
+                  "ffmpeg_resolved": ffmpeg_binary.cache_info().currsize,
+                  "core_slots": len(cores._share.pids) if cores._share else None}))
 """
 
 CELERY_SETTINGS = """
@@ -38,12 +42,13 @@ def bare_env(tmp_path) -> dict:
             "DJANGO_SETTINGS_MODULE": "config.settings"}
 
 
-def test_worker_init_loads_the_providers_and_finds_ffmpeg_before_the_pool_forks(bare_env):
+def test_worker_init_loads_the_providers_finds_ffmpeg_and_shares_the_cores_before_the_pool_forks(
+        bare_env):
     result = run_python(bare_env, "-c", WORKER_INIT)
     assert result.returncode == 0, result.stderr
     printed = json.loads(result.stdout.splitlines()[-1])
     assert printed == {"modules": ["converter.providers.local", "converter.providers.api2convert.provider"],
-                       "ffmpeg_resolved": 1}
+                       "ffmpeg_resolved": 1, "core_slots": 6 if len(os.sched_getaffinity(0)) > 1 else None}
 
 
 @pytest.mark.parametrize(("env", "prefetch", "db_reuse"), [

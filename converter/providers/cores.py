@@ -1,0 +1,84 @@
+"""Which cores an embedded conversion may use, shared by the pool processes of one worker.
+
+ffmpeg's command line runs its demuxer, decoder, filters, encoder and muxer in threads of
+their own that hand every packet on: alone, a conversion spreads over the cores and finishes
+sooner (a 10-minute WAV: 0.54 s on two cores, 0.73 s on one). When every core already has a
+conversion, the hand-overs cross cores instead, and each costs a wake-up on another core:
+40 clips in 2 parallel streams took 1.10-1.30x the time of the same clips one after another
+on one core per stream, and 0.98-1.06x with each stream kept on a core of its own
+(docs/performance.md, Batch). So a conversion that starts while another of the worker's is
+running gets a core of its own; one that starts alone may use all of them. ffmpeg inherits
+the mask of the process that starts it.
+
+The slots live in shared memory made by the worker's main process before its pool forks
+(share_create), so every pool process sees them; outside a worker (tests, eager tasks) there is
+no share and nothing is pinned. A slot holds the pid converting in it: a pool process killed
+mid-conversion leaves a pid that no longer runs, and its slot counts as free.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from contextlib import contextmanager
+from multiprocessing.sharedctypes import RawArray
+
+_share: _CoreShare | None = None
+
+
+class _CoreShare:
+    def __init__(self, slots: int):
+        self.pids = RawArray("i", 2 * slots)  # room for pids that outlive their process's slot
+        self.lock = multiprocessing.Lock()
+        self.cores = sorted(os.sched_getaffinity(0))
+
+    def take(self) -> tuple[int | None, bool]:
+        """A free slot for this process (None if there is none), and whether another conversion
+        is running."""
+        with self.lock:
+            live = [index for index, pid in enumerate(self.pids) if pid and _running(pid)]
+            slot = next((index for index in range(len(self.pids)) if index not in live), None)
+            if slot is not None:
+                self.pids[slot] = os.getpid()
+        return slot, bool(live)
+
+    def give_back(self, slot: int) -> None:
+        with self.lock:
+            self.pids[slot] = 0
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process took the pid: ours is gone
+        return False
+    return True
+
+
+def share_create(processes: int | None) -> None:
+    """In the worker's main process, before the pool forks: a slot per pool process (one per
+    core when the count is not known yet: `--concurrency auto`)."""
+    global _share
+    cores = len(os.sched_getaffinity(0))
+    _share = _CoreShare(processes or cores) if cores > 1 else None
+
+
+@contextmanager
+def conversion_cores():
+    """Around a conversion: a core of its own while others convert, every core when alone."""
+    if _share is None:
+        yield
+        return
+    slot, others = _share.take()
+    pinned = others and slot is not None
+    if pinned:
+        os.sched_setaffinity(0, {_share.cores[slot % len(_share.cores)]})
+    try:
+        yield
+    finally:
+        if pinned:
+            os.sched_setaffinity(0, _share.cores)
+        if slot is not None:
+            _share.give_back(slot)

@@ -1,0 +1,69 @@
+"""providers/cores.py: a conversion that starts while another of the worker's runs keeps to a core
+of its own; one that starts alone may use every core; a dead process's slot is free."""
+
+import multiprocessing
+import os
+
+import pytest
+
+from converter.providers import cores
+
+ALL = os.sched_getaffinity(0)
+pytestmark = pytest.mark.skipif(len(ALL) < 2, reason="pinning needs two cores")
+
+
+@pytest.fixture
+def share():
+    cores.share_create(2)
+    yield cores._share
+    cores._share = None
+    os.sched_setaffinity(0, ALL)
+
+
+def _hold_a_slot(taken, release) -> None:
+    with cores.conversion_cores():
+        taken.set()
+        release.wait(30)
+
+
+@pytest.fixture
+def other_conversion(share):
+    """Another pool process (forked, as Celery's are) in the middle of a conversion."""
+    context = multiprocessing.get_context("fork")
+    taken, release = context.Event(), context.Event()
+    process = context.Process(target=_hold_a_slot, args=(taken, release))
+    process.start()
+    assert taken.wait(30)
+    yield process
+    release.set()
+    process.join(30)
+
+
+def test_without_a_worker_nothing_is_pinned():
+    assert cores._share is None
+    with cores.conversion_cores():
+        assert os.sched_getaffinity(0) == ALL
+
+
+def test_a_conversion_alone_may_use_every_core(share):
+    with cores.conversion_cores():
+        assert os.sched_getaffinity(0) == ALL
+    assert list(share.pids) == [0] * len(share.pids)  # the slot is given back
+
+
+def test_beside_another_conversion_it_keeps_to_a_core_of_its_own(other_conversion):
+    with cores.conversion_cores():
+        mine = os.sched_getaffinity(0)
+    assert mine == {sorted(ALL)[1]}  # the other process took the first slot, so the first core
+    assert os.sched_getaffinity(0) == ALL  # every core again afterwards
+
+
+def test_a_slot_left_by_a_killed_process_is_free(share):
+    context = multiprocessing.get_context("fork")
+    gone = context.Process(target=os.getpid)
+    gone.start()
+    gone.join()
+    share.pids[0] = gone.pid  # it died mid-conversion, its pid still in the slot
+    with cores.conversion_cores():
+        assert os.sched_getaffinity(0) == ALL
+        assert share.pids[0] == os.getpid()
