@@ -26,17 +26,26 @@ def _hold_a_slot(taken, release) -> None:
         release.wait(30)
 
 
+class OtherConversion:
+    """Another pool process (forked, as Celery's are) in the middle of a conversion."""
+
+    def __init__(self):
+        context = multiprocessing.get_context("fork")
+        taken, self.release = context.Event(), context.Event()
+        self.process = context.Process(target=_hold_a_slot, args=(taken, self.release))
+        self.process.start()
+        assert taken.wait(30)
+
+    def finish(self) -> None:
+        self.release.set()
+        self.process.join(30)
+
+
 @pytest.fixture
 def other_conversion(share):
-    """Another pool process (forked, as Celery's are) in the middle of a conversion."""
-    context = multiprocessing.get_context("fork")
-    taken, release = context.Event(), context.Event()
-    process = context.Process(target=_hold_a_slot, args=(taken, release))
-    process.start()
-    assert taken.wait(30)
-    yield process
-    release.set()
-    process.join(30)
+    other = OtherConversion()
+    yield other
+    other.finish()
 
 
 def test_without_a_worker_nothing_is_pinned():
@@ -53,9 +62,11 @@ def test_a_conversion_alone_may_use_every_core(share):
 
 def test_beside_another_conversion_it_keeps_to_a_core_of_its_own(other_conversion):
     with cores.conversion_cores():
-        mine = os.sched_getaffinity(0)
-    assert mine == {sorted(ALL)[1]}  # the other process took the first slot, so the first core
-    assert os.sched_getaffinity(0) == ALL  # every core again afterwards
+        # The other process took the first slot, so the first core.
+        assert os.sched_getaffinity(0) == {sorted(ALL)[1]}
+    other_conversion.finish()
+    with cores.conversion_cores():  # alone again: every core
+        assert os.sched_getaffinity(0) == ALL
 
 
 def test_a_slot_left_by_a_killed_process_is_free(share):
