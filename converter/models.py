@@ -274,6 +274,9 @@ class JobOutput(models.Model):
     report = models.JSONField(default=dict)
     source_input = models.ForeignKey(JobInput, null=True, blank=True, on_delete=models.SET_NULL)
     downloads_counter = models.IntegerField(default=0)
+    # The output's own download passwords (hashes), set through the API's PATCH of an output;
+    # None: its job's apply.
+    password_hashes = models.JSONField(null=True, blank=True, default=None)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -285,6 +288,14 @@ class JobOutput(models.Model):
     @property
     def is_audio(self) -> bool:
         return self.content_type.startswith("audio/")
+
+    @property
+    def download_password_hashes(self) -> list[str]:
+        return self.job.password_hashes if self.password_hashes is None else self.password_hashes
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.download_password_hashes)
 
 
 class JobEvent(models.Model):

@@ -8,6 +8,7 @@ from converter.api.http import ApiProblem, invalid_field
 from converter.options import OptionsInvalid
 from converter.services.job_edits import JobStarted
 from converter.services.jobs import JobInvalid
+from converter.services.outputs import OutputNotChangeable
 from converter.services.presets import PresetNameInvalid
 from converter.services.quotas import QuotaExceeded
 
@@ -15,8 +16,8 @@ from converter.services.quotas import QuotaExceeded
 @contextmanager
 def service_problems():
     """403 for a role that may not; 400 naming each bad option, or a preset's bad name; 402 for a
-    quota (the vendor's "payment required"); 409 for a job that has started; 400 for any other
-    JobInvalid."""
+    quota (the vendor's "payment required"); 409 for a job that has started, or an output that cannot
+    change yet or there; 400 for any other JobInvalid."""
     try:
         yield
     except PermissionDenied as exc:
@@ -27,7 +28,7 @@ def service_problems():
         raise invalid_field("name", str(exc)) from None
     except QuotaExceeded as exc:  # the subclasses of JobInvalid first
         raise ApiProblem(402, str(exc)) from None
-    except JobStarted as exc:
+    except (JobStarted, OutputNotChangeable) as exc:
         raise ApiProblem(409, str(exc)) from None
     except JobInvalid as exc:
         raise ApiProblem(400, str(exc)) from None

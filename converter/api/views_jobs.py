@@ -7,13 +7,14 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from converter.api.auth import job_authorised, require_api_key, require_converter
+from converter.api.auth import caller_membership, job_authorised, require_api_key, require_converter
 from converter.api.http import ApiProblem, api_base, endpoint, invalid_field, json_object, one_or_404
 from converter.api.job_requests import JobRequest, job_request
 from converter.api.problems import service_problems
 from converter.api.serializers import history_json, job_json, output_json, thread_json
 from converter.models import Job, JobInput, JobOutput, Team
 from converter.services.jobs import job_cancel, job_create, job_enqueue, job_set
+from converter.services.outputs import output_delete, output_password_set, output_rename
 from converter.services.passwords import password_fields
 
 PAGE_SIZE = 50  # as the vendor
@@ -100,18 +101,51 @@ def _patch(job: Job, wanted: JobRequest) -> None:
         job_enqueue(job)
 
 
-@endpoint("GET")
+@endpoint("GET", "PATCH")
 def job_outputs(request: HttpRequest, job_id):
     job = job_authorised(request, job_id)
+    if request.method == "PATCH":
+        patch = _output_patch(request)
+        with transaction.atomic():  # all of them or none
+            for output in job.outputs.all():
+                patch(output)
     base = api_base(request)
     return JsonResponse([output_json(output, base, job) for output in job.outputs.all()], safe=False)
 
 
-@endpoint("GET")
+@endpoint("GET", "PATCH", "DELETE")
 def job_output(request: HttpRequest, job_id, output_id):
     job = job_authorised(request, job_id)
     output = one_or_404(job.outputs, output_id, "The file does not exist in this job.")
+    if request.method == "DELETE":
+        with service_problems():
+            output_delete(output, membership=caller_membership(request))
+        return HttpResponse(status=204)
+    if request.method == "PATCH":
+        _output_patch(request)(output)
     return JsonResponse(output_json(output, api_base(request), job))
+
+
+def _output_patch(request: HttpRequest):
+    """The vendor's OutputFilePatch ({"filename"?, "download_password"?}) as a change to apply
+    to one output."""
+    body = json_object(request)
+    unknown = sorted(set(body) - {"filename", "download_password"})
+    if unknown:
+        raise invalid_field(unknown[0], "An output takes only filename and download_password.")
+    for name, value in body.items():
+        if not isinstance(value, str):
+            raise invalid_field(name, "Must be a string.")
+    membership = caller_membership(request)
+
+    def apply(output: JobOutput) -> None:
+        with service_problems():
+            if "filename" in body:
+                output_rename(output, body["filename"], membership=membership)
+            if "download_password" in body:
+                output_password_set(output, body["download_password"], membership=membership)
+
+    return apply
 
 
 @endpoint("GET")

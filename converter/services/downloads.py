@@ -7,7 +7,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.http import content_disposition_header
 
 from converter.client_address import client_address
-from converter.models import Job, JobOutput
+from converter.models import JobOutput
 from converter.providers.api2convert.download_proxy import remote_output_response
 from converter.services.password_throttle import throttle_check, throttle_failed
 from converter.services.passwords import password_matches
@@ -27,18 +27,15 @@ def supplied_password(request: HttpRequest) -> str | None:
     )
 
 
-def password_accepts(job: Job, supplied: str | None) -> bool:
-    return password_matches(job.password_hashes, supplied)
-
-
 def password_check(request: HttpRequest, output: JobOutput) -> bool:
-    """password_accepts for this request's password, throttled: raises PasswordThrottled after
-    too many wrong ones for this output or from this client."""
-    if not output.job.has_password:
+    """Whether this request's password opens the output (its own passwords, else its job's),
+    throttled: raises PasswordThrottled after too many wrong ones for this output or from this
+    client."""
+    if not output.has_password:
         return True
     client, supplied = client_address(request), supplied_password(request)
     throttle_check(output.pk, client)
-    if password_accepts(output.job, supplied):
+    if password_matches(output.download_password_hashes, supplied):
         return True
     if supplied:
         throttle_failed(output.pk, client)

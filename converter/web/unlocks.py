@@ -9,7 +9,7 @@ SESSION_KEY = "unlocked_outputs"
 
 
 def is_unlocked(request: HttpRequest, output: JobOutput) -> bool:
-    return not output.job.has_password or str(output.pk) in request.session.get(SESSION_KEY, [])
+    return not output.has_password or str(output.pk) in request.session.get(SESSION_KEY, [])
 
 
 def unlock(request: HttpRequest, output: JobOutput) -> None:

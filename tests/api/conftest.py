@@ -86,6 +86,18 @@ def sdk(live_server, issued, monkeypatch):
 
 
 @pytest.fixture
+def completed(api, monkeypatch, django_capture_on_commit_callbacks):
+    """A job converted by the real engine, with the download password "pw"."""
+    monkeypatch.setattr("converter.tasks.job_run.delay", job_run)
+    job = api.create({"conversion": [{"target": "flac"}], "process": False,
+                      "download_passwords": ["pw", "other"]}).json()
+    api.upload(job)
+    with django_capture_on_commit_callbacks(execute=True):
+        api("PATCH", f"/jobs/{job['id']}", {"process": True})
+    return api("GET", f"/jobs/{job['id']}").json()
+
+
+@pytest.fixture
 def wav(tmp_path):
     path = tmp_path / "tone.wav"
     path.write_bytes(wav_bytes())

@@ -3,7 +3,6 @@
 import pytest
 
 from converter.models import Job, JobOutput
-from converter.services.jobs import job_run
 from tests.api.conftest import Api
 
 pytestmark = pytest.mark.django_db
@@ -44,18 +43,6 @@ def test_upload_refusals(api, client, settings):
     assert api.upload(job).status_code == 409
     missing = {**job, "id": "00000000-0000-4000-8000-000000000000"}
     assert api.upload(missing).status_code == 404
-
-
-@pytest.fixture
-def completed(api, monkeypatch, django_capture_on_commit_callbacks):
-    """A job converted by the real engine, with the download password "pw"."""
-    monkeypatch.setattr("converter.tasks.job_run.delay", job_run)
-    job = api.create({"conversion": [{"target": "flac"}], "process": False,
-                      "download_passwords": ["pw", "other"]}).json()
-    api.upload(job)
-    with django_capture_on_commit_callbacks(execute=True):
-        api("PATCH", f"/jobs/{job['id']}", {"process": True})
-    return api("GET", f"/jobs/{job['id']}").json()
 
 
 def _path(uri: str) -> str:

@@ -33,6 +33,8 @@ def test_the_new_endpoints_are_documented(client):
     assert {"post", "patch"} <= set(paths["/jobs/{job_id}/input"])
     assert set(paths["/jobs/{job_id}/conversions/{conversion_id}"]) == {"get", "patch", "delete"}
     assert set(paths["/presets/{preset_id}"]) == {"get", "patch", "delete"}
+    assert set(paths["/jobs/{job_id}/output/{file_id}"]) == {"get", "patch", "delete"}
+    assert set(paths["/jobs/{job_id}/output"]) == {"get", "patch"}
     assert {"/stats/day/{day}/{filter}", "/stats/month/{month}/{filter}", "/stats/year/{year}/{filter}",
             "/contracts", "/jobs/{job_id}/threads"} <= set(paths)
     token = {"jobToken": []}
