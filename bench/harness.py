@@ -234,7 +234,7 @@ class MemoryWatch:
         return self
 
     def __exit__(self, *exc) -> None:
-        self.growth = max(_status(pid, "VmHWM") - self.before[pid] for pid in self.pids)
+        self.growth = max((_status(pid, "VmHWM") - self.before[pid] for pid in self.pids), default=0)
 
 
 MIB = 1024**2
