@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from multiprocessing.sharedctypes import RawArray
 
 _share: _CoreShare | None = None
+LOCK_WAIT = 1.0  # seconds
 
 
 class _CoreShare:
@@ -34,17 +35,21 @@ class _CoreShare:
 
     def take(self) -> tuple[int | None, bool]:
         """A free slot for this process (None if there is none), and whether another conversion
-        is running."""
-        with self.lock:
+        is running. A process killed while it held the lock (a window of microseconds) would
+        hold it for ever: after a second's wait the conversion goes on without a slot."""
+        if not self.lock.acquire(timeout=LOCK_WAIT):
+            return None, False
+        try:
             live = [index for index, pid in enumerate(self.pids) if pid and _running(pid)]
             slot = next((index for index in range(len(self.pids)) if index not in live), None)
             if slot is not None:
                 self.pids[slot] = os.getpid()
+        finally:
+            self.lock.release()
         return slot, bool(live)
 
     def give_back(self, slot: int) -> None:
-        with self.lock:
-            self.pids[slot] = 0
+        self.pids[slot] = 0  # one aligned int: no lock needed to clear the process's own slot
 
 
 def _running(pid: int) -> bool:

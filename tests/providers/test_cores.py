@@ -78,3 +78,11 @@ def test_a_slot_left_by_a_killed_process_is_free(share):
     with cores.conversion_cores():
         assert os.sched_getaffinity(0) == ALL
         assert share.pids[0] == os.getpid()
+
+
+def test_a_lock_left_held_by_a_killed_process_does_not_stop_conversions(share, monkeypatch):
+    monkeypatch.setattr(cores, "LOCK_WAIT", 0.05)
+    share.lock.acquire()  # as if its holder had been killed
+    with cores.conversion_cores():
+        assert os.sched_getaffinity(0) == ALL
+    assert list(share.pids) == [0] * len(share.pids)
