@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from converter import engine
 from converter.models import Job, JobInput, JobOutput
-from converter.providers.cores import conversion_cores
+from converter.providers.cores import conversion_cores, widen_when_alone
 from converter.services.jobs import job_finish, job_set
 from converter.storage import stored_stream
 from converter.url_safety import UrlRefused, download_public_url
@@ -150,6 +150,7 @@ class LocalProvider:
             if now - last["check"] < PROGRESS_EVERY:
                 return False
             last["check"] = now
+            widen_when_alone()  # as often as the cancel flag is read, from the same loop
             return Job.objects.filter(pk=job.pk, cancel_requested=True).exists()
 
         return {"on_progress": on_progress, "should_cancel": should_cancel}

@@ -3,6 +3,9 @@ of its own; one that starts alone may use every core; a dead process's slot is f
 
 import multiprocessing
 import os
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -86,3 +89,37 @@ def test_a_lock_left_held_by_a_killed_process_does_not_stop_conversions(share, m
     with cores.conversion_cores():
         assert os.sched_getaffinity(0) == ALL
     assert list(share.pids) == [0] * len(share.pids)
+
+
+def test_alone_again_a_pinned_conversion_and_its_ffmpeg_get_every_core(other_conversion):
+    with cores.conversion_cores():
+        # ffmpeg (here a stand-in with threads of its own) inherits the one core.
+        child = subprocess.Popen([sys.executable, "-c", THREADS_THAT_WAIT])
+        try:
+            assert child.stdout is None and _wait_for_threads(child.pid) >= 3
+            assert os.sched_getaffinity(child.pid) == {sorted(ALL)[1]}
+            cores.widen_when_alone()  # the other conversion still runs: nothing changes
+            assert os.sched_getaffinity(0) == {sorted(ALL)[1]}
+            other_conversion.finish()
+            cores.widen_when_alone()
+            assert os.sched_getaffinity(0) == ALL
+            threads = os.listdir(f"/proc/{child.pid}/task")
+            assert all(os.sched_getaffinity(int(thread)) == ALL for thread in threads)
+        finally:
+            child.kill()
+            child.wait()
+
+
+THREADS_THAT_WAIT = """
+import threading, time
+for _ in range(2):
+    threading.Thread(target=time.sleep, args=(30,), daemon=True).start()
+time.sleep(30)
+"""
+
+
+def _wait_for_threads(pid: int) -> int:
+    deadline = time.monotonic() + 10
+    while len(os.listdir(f"/proc/{pid}/task")) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return len(os.listdir(f"/proc/{pid}/task"))
