@@ -36,10 +36,8 @@ def _resend(job: Job, queue: str | None) -> None:
 
     if job.engine == Team.Engine.API2CONVERT and job.remote_id:
         tasks.api2convert_poll.delay(str(job.pk), first_interval())  # the poll chain broke
-    elif queue:
-        tasks.job_run.apply_async((str(job.pk),), queue=queue)
     else:
-        tasks.job_run.delay(str(job.pk))
+        tasks.job_run.apply_async((str(job.pk),), queue=queue)  # None: the task's own routing
 
 
 def job_requeue(job: Job, now, why: str, queue: str | None = None) -> str | None:

@@ -19,7 +19,12 @@ QUEUE = "faults"
 def killable_workers(celery_processes, live_settings, monkeypatch):
     """start() -> a LiveWorker in its own process group, on the QUEUE queue; all stopped at the end.
     job_run messages of this test process (job_create, the reaper) go to that queue."""
-    monkeypatch.setattr(tasks.job_run, "delay", lambda *args: tasks.job_run.apply_async(args, queue=QUEUE))
+    send = tasks.job_run.apply_async
+
+    def to_faults_queue(args=None, kwargs=None, queue=None, **options):  # delay() comes here too
+        return send(args, kwargs, queue=queue or QUEUE, **options)
+
+    monkeypatch.setattr(tasks.job_run, "apply_async", to_faults_queue)
     started = iter(range(1000))
     return lambda: celery_processes(f"worker-{next(started)}", [*WORKER, "-Q", QUEUE, "--concurrency", "2"])
 

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def sent(monkeypatch):
     messages = []
-    monkeypatch.setattr(tasks.job_run, "delay", lambda *args: messages.append(("run", *args)))
+    monkeypatch.setattr(tasks.job_run, "apply_async", lambda args, queue: messages.append(("run", *args)))
     monkeypatch.setattr(tasks.api2convert_poll, "delay", lambda *args: messages.append(("poll", args[0])))
     return messages
 
