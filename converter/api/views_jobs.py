@@ -104,13 +104,14 @@ def _patch(job: Job, wanted: JobRequest) -> None:
 @endpoint("GET", "PATCH")
 def job_outputs(request: HttpRequest, job_id):
     job = job_authorised(request, job_id)
+    outputs = list(job.outputs.all())
     if request.method == "PATCH":
         patch = _output_patch(request)
         with transaction.atomic():  # all of them or none
-            for output in job.outputs.all():
+            for output in outputs:
                 patch(output)
     base = api_base(request)
-    return JsonResponse([output_json(output, base, job) for output in job.outputs.all()], safe=False)
+    return JsonResponse([output_json(output, base, job) for output in outputs], safe=False)
 
 
 @endpoint("GET", "PATCH", "DELETE")
