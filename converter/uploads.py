@@ -9,6 +9,9 @@ takes over through Django's hook for exactly this, FileUploadHandler.handle_raw_
 request.POST and request.FILES look as Django would have built them, for the form, the API and
 the test client alike.
 
+Under gunicorn, most of a large file's bytes skip Python altogether: converter/upload_splice.py
+moves them from the socket into the file inside the kernel, and the parser goes on after them.
+
 A file past MAX_UPLOAD_BYTES, or more files than MAX_UPLOAD_FILES, refuses the upload: nothing
 more is written, the temporary files are deleted, the remaining body is still parsed for its
 fields (the form comes back with the options as they were sent) and the reason is left on the
@@ -30,6 +33,8 @@ from django.http.multipartparser import MultiPartParser, MultiPartParserError
 from django.utils.datastructures import MultiValueDict
 from multipart import MultipartError, MultipartSegment, PushMultipartParser
 
+from converter.upload_splice import SocketBody
+
 # gunicorn reads ahead up to 1 MiB per recv() and copies what it holds back on every read: reads
 # smaller than that cost more copying (and more parser calls) per byte.
 CHUNK = 1024 * 1024
@@ -38,6 +43,10 @@ CHUNK = 1024 * 1024
 # Chunks waiting for the writer thread: bounds the memory an upload holds (2 MiB; 4 measured no
 # faster, and the workers grew by up to 47 MiB instead of ~31 during a 1 GiB upload).
 QUEUED = 2
+
+# A file is spliced (upload_splice.py) only while this much of the body is still to come: below
+# it, the pipe and the scanning thread cost more than they save.
+SPLICE_AT_LEAST = 4 * CHUNK
 
 
 class _FileWriter:
@@ -66,11 +75,20 @@ class _FileWriter:
                         view = view[os.write(fd, view):]
                 except OSError as exc:  # e.g. the disk is full: raised in the request's thread
                     self.error = exc
+            self.queue.task_done()
 
     def write(self, chunk: bytes) -> None:
         if self.error:
             raise self.error
         self.queue.put(chunk)
+
+    def splice(self, source: SocketBody, limit: int, delimiter: bytes) -> tuple[int, bytes]:
+        """Move the next bytes of the body into the file, in the kernel (SocketBody.splice_into
+        says what comes back), once the chunks queued before them are written."""
+        self.queue.join()
+        if self.error:
+            raise self.error
+        return source.splice_into(self.upload.file.fileno(), limit, delimiter)
 
     def finish(self, size: int) -> TemporaryUploadedFile:
         """The complete file, positioned at its start."""
@@ -108,6 +126,7 @@ class _Body:
         self.segment: MultipartSegment | None = None
         self.value: list[bytes] | None = None  # the current field's bytes
         self.file: _FileWriter | None = None  # the current file, while it is written
+        self.file_size = 0  # of the current file so far, spliced bytes included
 
     def segment_start(self, segment: MultipartSegment) -> None:
         self.segment = segment
@@ -122,6 +141,7 @@ class _Body:
         if not name:  # an empty file input: Django leaves it out too
             return
         self.file_count += 1
+        self.file_size = 0
         if settings.DATA_UPLOAD_MAX_NUMBER_FILES is not None \
                 and self.file_count > settings.DATA_UPLOAD_MAX_NUMBER_FILES:
             raise TooManyFilesSent("The number of files exceeded DATA_UPLOAD_MAX_NUMBER_FILES.")
@@ -139,7 +159,8 @@ class _Body:
                 raise RequestDataTooBig("The fields exceeded DATA_UPLOAD_MAX_MEMORY_SIZE.")
             self.value.append(chunk)
         elif self.file is not None:
-            if self.segment.bytes_received > settings.MAX_UPLOAD_BYTES:
+            self.file_size += len(chunk)
+            if self.file_size > settings.MAX_UPLOAD_BYTES:
                 self.refuse(f"A file is larger than the limit of {settings.MAX_UPLOAD_BYTES // 1024**2} MiB.")
             else:
                 self.file.write(chunk)
@@ -151,7 +172,7 @@ class _Body:
             self.value = None
         elif self.file is not None:
             writer, self.file = self.file, None
-            self.files.appendlist(self.segment.name, writer.finish(self.segment.size))
+            self.files.appendlist(self.segment.name, writer.finish(self.file_size))
 
     def refuse(self, message: str) -> None:
         """Keep parsing for the fields, but write and keep no file."""
@@ -172,20 +193,34 @@ def parse(request: HttpRequest, stream, length: int, boundary: bytes, encoding: 
     """(POST, FILES) of a multipart body of `length` bytes read from `stream`."""
     body = _Body(encoding)
     parser = PushMultipartParser(boundary, length)
+    socket_body = SocketBody.of(getattr(request, "META", {}))
+    delimiter = b"\r\n--" + boundary
     remaining = length
+
+    def feed(chunk: bytes) -> None:
+        for event in parser.parse(chunk):
+            if isinstance(event, MultipartSegment):
+                body.segment_start(event)
+            elif event is None:
+                body.segment_end()
+            else:
+                body.data(event)
+
     try:
         while remaining:
             chunk = stream.read(min(CHUNK, remaining))
             if not chunk:
                 raise MultiPartParserError("The body ended before its Content-Length.")
             remaining -= len(chunk)
-            for event in parser.parse(chunk):
-                if isinstance(event, MultipartSegment):
-                    body.segment_start(event)
-                elif event is None:
-                    body.segment_end()
-                else:
-                    body.data(event)
+            feed(chunk)
+            limit = min(remaining, settings.MAX_UPLOAD_BYTES - body.file_size)
+            if socket_body and body.file is not None and limit >= SPLICE_AT_LEAST \
+                    and _parser_holds_nothing(chunk, delimiter):
+                taken, tail = body.file.splice(socket_body, limit, delimiter)
+                remaining -= taken
+                body.file_size += taken - len(tail)
+                if tail:
+                    feed(tail)
         parser.close()
     except MultipartError as exc:
         body.close_files()
@@ -197,6 +232,13 @@ def parse(request: HttpRequest, stream, length: int, boundary: bytes, encoding: 
         request.upload_refused = body.refused
     body.post._mutable = False
     return body.post, body.files
+
+
+def _parser_holds_nothing(chunk: bytes, delimiter: bytes) -> bool:
+    """Whether the parser, inside a file, has passed on all of `chunk` as data: it keeps back only
+    what may be a delimiter (which starts with CR) and the two bytes after one. The next bytes of
+    the body may then go to the file without passing through it."""
+    return len(chunk) > len(delimiter) + 2 and b"\r" not in chunk[-len(delimiter) - 2:]
 
 
 class StreamingUploadHandler(FileUploadHandler):

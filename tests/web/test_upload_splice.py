@@ -1,0 +1,178 @@
+"""Large files spliced from gunicorn's socket into their temporary files (converter/upload_splice.py):
+bodies sent over a real TCP connection and read by gunicorn's own request parser, as its workers
+do, parse exactly as Django's parser parses them, and the connection stays usable for the next
+request."""
+
+import os
+import socket
+import threading
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.handlers.wsgi import LimitedStream
+from django.http.multipartparser import MultiPartParserError
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+from gunicorn.config import Config
+from gunicorn.http.parser import RequestParser
+
+from converter import upload_splice
+from converter.upload_splice import SocketBody
+from converter.uploads import CHUNK, parse
+
+from .test_multipart import described, djangos
+
+MIB = 1024 * 1024
+DELIMITER = b"\r\n--" + BOUNDARY.encode()
+NEXT_REQUEST = b"GET /next HTTP/1.1\r\nHost: test\r\n\r\n"
+
+
+class Request:
+    def __init__(self, meta: dict):
+        self.META = meta
+
+
+@pytest.fixture
+def temp_dir(settings, tmp_path):
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def splices(monkeypatch) -> list[int]:
+    """The number of bytes each splice_into() took from a body."""
+    taken = []
+    original = SocketBody.splice_into
+
+    def counted(self, fd, limit, delimiter):
+        result = original(self, fd, limit, delimiter)
+        taken.append(result[0])
+        return result
+
+    monkeypatch.setattr(SocketBody, "splice_into", counted)
+    return taken
+
+
+def through_gunicorn(body: bytes, *, cut_at: int | None = None, then: bytes = NEXT_REQUEST):
+    """Send `body` as a POST over a loopback connection (in pieces of odd sizes, then the next
+    request behind it), and parse it from gunicorn's request on the other end. Returns the parse
+    and the request gunicorn reads next. cut_at: the client hangs up after that many body bytes."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        client = socket.create_connection(listener.getsockname())
+        server, address = listener.accept()
+    head = (f"POST /convert HTTP/1.1\r\nHost: test\r\nContent-Type: {MULTIPART_CONTENT}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+
+    def send():
+        data = head + (body if cut_at is None else body[:cut_at])
+        for start in range(0, len(data), 777_777):
+            client.sendall(data[start:start + 777_777])
+        if cut_at is None:
+            client.sendall(then)
+        client.shutdown(socket.SHUT_WR)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    try:
+        requests = RequestParser(Config(), server, address)
+        request = next(requests)
+        meta = {"gunicorn.socket": server, "wsgi.input": request.body}
+        try:
+            parsed = parse(Request(meta), LimitedStream(request.body, len(body)), len(body),
+                           BOUNDARY.encode(), "utf-8")
+        finally:
+            sender.join()
+        assert request.body.read() == b""  # gunicorn knows the body is over
+        following = next(requests, None)
+        return parsed, following
+    finally:
+        client.close()
+        server.close()
+
+
+def random_file(name: str, size: int) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, os.urandom(size), "application/octet-stream")
+
+
+def test_a_large_file_between_fields_is_spliced_and_parses_as_with_djangos_parser(temp_dir, splices):
+    body = encode_multipart(BOUNDARY, {"csrfmiddlewaretoken": "token", "files": random_file("a.wav", 9 * MIB),
+                                       "channels": "mono", "title": "é" * 1000})
+    parsed, following = through_gunicorn(body)
+    assert described(*parsed) == described(*djangos(body))
+    assert splices and sum(splices) > 4 * MIB  # most of the file went through the kernel
+    assert (following.method, following.path) == ("GET", "/next")
+
+
+def test_several_large_files_end_where_each_does(temp_dir, splices):
+    files = [random_file(f"{n}.flac", size) for n, size in enumerate((5 * MIB, 7 * MIB + 3, 6 * MIB - 1))]
+    body = encode_multipart(BOUNDARY, {"files": files, "after": "kept"})
+    parsed, following = through_gunicorn(body)
+    assert described(*parsed) == described(*djangos(body))
+    assert len(splices) >= 2 and following.path == "/next"
+
+
+@pytest.mark.parametrize("offset", [-len(DELIMITER) - 1, -len(DELIMITER) // 2, -1, 0, 1])
+def test_the_scanner_finds_a_delimiter_cut_by_its_ranges_and_not_an_almost_delimiter(tmp_path, offset):
+    """Ranges of the file are searched as they are written, overlapping so that a delimiter cut
+    in two is still found, at its start; a delimiter short of its last byte is file content."""
+    content = bytearray(os.urandom(3 * upload_splice.STEP))
+    almost = DELIMITER[:-1] + b"\r\n"
+    content[100:100 + len(almost)] = almost
+    at = upload_splice.STEP + offset
+    content[at:at + len(DELIMITER)] = DELIMITER
+    path = tmp_path / "file"
+    path.write_bytes(content)
+    with path.open("rb") as file:
+        scanner = upload_splice._Scanner(file.fileno(), 10, DELIMITER)
+        for begin in range(10, len(content), upload_splice.STEP):
+            scanner.scan(begin, min(begin + upload_splice.STEP, len(content)))
+        scanner.close()
+    assert scanner.found == at
+
+
+def test_nothing_is_spliced_while_the_parser_holds_back_a_possible_delimiter(temp_dir, splices):
+    """The first chunk the parser reads ends in the start of a delimiter: the parser keeps it
+    back, so the bytes that follow must pass through it too, not go to the file before them."""
+    content = bytearray(os.urandom(9 * MIB))
+    body = encode_multipart(BOUNDARY, {"files": SimpleUploadedFile("x.bin", bytes(content))})
+    start = body.index(content[:64])
+    content[CHUNK - start - 10:CHUNK - start] = DELIMITER[:10]
+    body = encode_multipart(BOUNDARY, {"files": SimpleUploadedFile("x.bin", bytes(content))})
+    parsed, _ = through_gunicorn(body)
+    assert described(*parsed) == described(*djangos(body))
+    assert splices
+
+
+def test_a_file_just_under_the_limit_ends_where_its_delimiter_starts(settings, temp_dir, splices):
+    """Splicing stops at the limit, 5 bytes into the delimiter after the file: those bytes go back
+    to the parser, which finds the delimiter and the file whole."""
+    settings.MAX_UPLOAD_BYTES = 8 * MIB
+    body = encode_multipart(BOUNDARY, {"files": random_file("x.wav", 8 * MIB - 5), "after": "kept"})
+    parsed, _ = through_gunicorn(body)
+    assert described(*parsed) == described(*djangos(body))
+    assert splices
+
+
+def test_an_oversized_spliced_file_is_refused_and_the_fields_after_it_kept(settings, temp_dir):
+    settings.MAX_UPLOAD_BYTES = 6 * MIB
+    body = encode_multipart(BOUNDARY, {"files": random_file("big.wav", 20 * MIB), "channels": "mono"})
+    (post, files), following = through_gunicorn(body)
+    assert post["channels"] == "mono" and not files and following.path == "/next"
+    assert not any(temp_dir.iterdir())
+
+
+def test_a_client_that_hangs_up_mid_file_leaves_no_temporary_file(temp_dir):
+    body = encode_multipart(BOUNDARY, {"files": random_file("big.wav", 12 * MIB)})
+    with pytest.raises(MultiPartParserError, match="ended before"):
+        through_gunicorn(body, cut_at=7 * MIB)
+    assert not any(temp_dir.iterdir())
+
+
+def test_other_servers_and_tls_parse_in_python():
+    plain = socket.socket()
+    try:
+        assert SocketBody.of({}) is None
+        assert SocketBody.of({"gunicorn.socket": plain, "wsgi.input": object()}) is None
+        plain.settimeout(5)  # a socket with a timeout is non-blocking underneath
+        assert SocketBody.of({"gunicorn.socket": plain, "wsgi.input": object()}) is None
+    finally:
+        plain.close()
