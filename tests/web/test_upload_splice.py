@@ -176,3 +176,14 @@ def test_other_servers_and_tls_parse_in_python():
         assert SocketBody.of({"gunicorn.socket": plain, "wsgi.input": object()}) is None
     finally:
         plain.close()
+
+
+def test_a_pipe_that_cannot_grow_still_splices(temp_dir, splices, monkeypatch):
+    """Above fs.pipe-max-size (1 MiB unless an administrator lowered it) the pipe keeps 64 KiB."""
+    def refused(fd, command, argument):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(upload_splice.fcntl, "fcntl", refused)
+    body = encode_multipart(BOUNDARY, {"files": random_file("a.wav", 6 * MIB), "after": "kept"})
+    parsed, _ = through_gunicorn(body)
+    assert described(*parsed) == described(*djangos(body)) and splices
