@@ -58,10 +58,14 @@ def test_a_killed_worker_loses_no_job(celery_processes, live_settings, media_dir
     celery_processes("beat", ["beat", "--loglevel", "INFO", "--schedule", str(tmp_path / "beat-schedule")],
                      ready="beat: Starting...", **env)
     wav = media.tone(tmp_path / "tone.wav", seconds=30.0)
+    # The victim's input is long enough (~1 s of work) that it cannot end between being seen
+    # processing and the kill: with 30 s it once did, and was never run again.
+    long_wav = media.tone(tmp_path / "long.wav", seconds=300.0)
     options = {"normalize": "true", "normalize_type": "ebu"}
+    inputs = [long_wav if n == 1 else wav for n in range(JOBS)]
     jobs = [job_create(team=team, user=alice, options=options,
-                       uploads=[SimpleUploadedFile(f"tone{n}.wav", wav.read_bytes())])
-            for n in range(JOBS)]
+                       uploads=[SimpleUploadedFile(f"tone{n}.wav", path.read_bytes())])
+            for n, path in enumerate(inputs)]
 
     victim_job = jobs[1]
     victim = _running_on(victim_job, workers)
