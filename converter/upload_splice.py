@@ -75,7 +75,7 @@ class SocketBody:
                 self.reader.unreader.unread(held[limit:])
                 held = held[:limit]
             if held:
-                _write_all(fd, held)
+                write_all(fd, held)
                 scanner.scan(start, start + len(held))
                 taken = len(held)
             read_end, write_end = os.pipe()
@@ -107,7 +107,8 @@ class SocketBody:
         return taken, tail
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes) -> None:
+    """os.write until all of data is written (a write may take only part)."""
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]

@@ -20,7 +20,6 @@ request for the view (upload_refused). Django's limits on fields and files
 its own exceptions, answered with 400.
 """
 
-import os
 import queue
 import threading
 
@@ -33,7 +32,7 @@ from django.http.multipartparser import MultiPartParser, MultiPartParserError
 from django.utils.datastructures import MultiValueDict
 from multipart import MultipartError, MultipartSegment, PushMultipartParser
 
-from converter.upload_splice import SocketBody
+from converter.upload_splice import SocketBody, write_all
 
 # gunicorn reads ahead up to 1 MiB per recv() and copies what it holds back on every read: reads
 # smaller than that cost more copying (and more parser calls) per byte.
@@ -70,9 +69,7 @@ class _FileWriter:
         while (chunk := self.queue.get()) is not None:
             if self.error is None:  # after an error, drain the queue so that write() never blocks
                 try:
-                    view = memoryview(chunk)
-                    while view:
-                        view = view[os.write(fd, view):]
+                    write_all(fd, chunk)
                 except OSError as exc:  # e.g. the disk is full: raised in the request's thread
                     self.error = exc
             self.queue.task_done()

@@ -121,7 +121,7 @@ def test_a_full_disk_is_an_error_and_leaves_no_temporary_file(temp_dir, monkeypa
     def full(fd, data):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("converter.uploads.os.write", full)
+    monkeypatch.setattr("converter.upload_splice.os.write", full)
     body = encode_multipart(BOUNDARY, {"files": SimpleUploadedFile("x.wav", b"y" * (3 * CHUNK))})
     with pytest.raises(OSError, match="No space left"):
         ours(body)

@@ -167,7 +167,7 @@ def test_a_client_that_hangs_up_mid_file_leaves_no_temporary_file(temp_dir):
     assert not any(temp_dir.iterdir())
 
 
-def test_other_servers_and_tls_parse_in_python():
+def test_other_servers_and_sockets_with_a_timeout_parse_in_python():
     plain = socket.socket()
     try:
         assert SocketBody.of({}) is None
