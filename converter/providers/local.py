@@ -108,10 +108,9 @@ class LocalProvider:
             produced, failures = (engine.convert(inputs, out_dir, job.options, **self._hooks(job))
                                   if inputs else ([], []))
         errors += [_input_error(sources[f.input_index], f.code, f.message) for f in failures]
-        for output in produced:
-            self._store(job, output, sources)
-        if produced:
-            job_finish(job, Job.Status.COMPLETED, errors=errors)
+        outputs = [self._store(job, output, sources) for output in produced]
+        if outputs:
+            job_finish(job, Job.Status.COMPLETED, errors=errors, outputs=outputs)
         else:
             job_finish(job, Job.Status.FAILED, errors=errors,
                        info=errors[0]["message"] if errors else "Nothing was converted.")
@@ -155,7 +154,7 @@ class LocalProvider:
 
         return {"on_progress": on_progress, "should_cancel": should_cancel}
 
-    def _store(self, job: Job, produced, sources: list[JobInput]) -> None:
+    def _store(self, job: Job, produced, sources: list[JobInput]) -> JobOutput:
         report = produced.report or {}
         with produced.path.open("rb") as stream:
             checksum = hashlib.file_digest(stream, "md5").hexdigest()
@@ -169,3 +168,4 @@ class LocalProvider:
         with produced.path.open("rb") as stream:
             output.file.save(produced.filename, _MovableFile(stream), save=False)
         output.save()
+        return output

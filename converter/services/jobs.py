@@ -144,7 +144,8 @@ def worker_prepare(concurrency: int | None) -> None:
 
 def job_run(job_id) -> None:
     """Run a job on its engine. Called by the Celery task; safe to call twice."""
-    job = Job.objects.select_related("team").filter(pk=job_id).first()  # job_finish reads the team
+    # job_finish reads the team; the provider and the usage at the finish read the inputs.
+    job = Job.objects.select_related("team").prefetch_related("inputs").filter(pk=job_id).first()
     if job is None or job.is_terminal:
         return
     with job_logging(job):
@@ -170,10 +171,12 @@ def job_set(job: Job, only_from: tuple[str, ...] = (), **fields) -> bool:
 
 
 def job_finish(job: Job, status: str, *, errors: list | None = None, info: str = "",
-               only_from: tuple[str, ...] = ()) -> bool:
+               only_from: tuple[str, ...] = (), outputs: list | None = None) -> bool:
+    """End the job; outputs: the ones the caller has just stored, if it has them at hand."""
     now = timezone.now()
     fields = {"status": status, "finished_at": now, "status_info": info[:500],
-              "expires_at": expires_at_for(job.team, now), **usage_at_finish(job, status, errors, now)}
+              "expires_at": expires_at_for(job.team, now),
+              **usage_at_finish(job, status, errors, now, outputs)}
     if status == Job.Status.COMPLETED:
         fields["progress"] = 100.0
     if errors is not None:

@@ -34,13 +34,19 @@ def _output_seconds(output: JobOutput) -> float:
     return sum(member.get("duration") or 0 for member in members)
 
 
-def usage_at_finish(job: Job, status: str, errors: list | None, finished_at: datetime) -> dict:
-    """The usage fields of a job that ends now, written with its final status (services/jobs.py)."""
-    outputs = list(job.outputs.all()) if status == Job.Status.COMPLETED else []
+def usage_at_finish(job: Job, status: str, errors: list | None, finished_at: datetime,
+                    outputs: list[JobOutput] | None = None) -> dict:
+    """The usage fields of a job that ends now, written with its final status (services/jobs.py).
+    outputs: the job's, when the caller has just made them (no query to read them back); the
+    inputs come from the job's prefetched inputs when it has them (services/jobs.py job_run)."""
+    if status != Job.Status.COMPLETED:
+        outputs = []
+    elif outputs is None:
+        outputs = list(job.outputs.all())
     first_error = next(iter(errors or job.errors or []), {})
     return {
         # Inputs uploaded after creation (the API's upload-file) count too.
-        "input_bytes": sum(job.inputs.values_list("size", flat=True)),
+        "input_bytes": sum(job_input.size for job_input in job.inputs.all()),
         "output_bytes": sum(output.size for output in outputs),
         "audio_seconds": round(sum(_output_seconds(output) for output in outputs), 3),
         "processing_seconds": (round((finished_at - job.started_at).total_seconds(), 3)

@@ -1,13 +1,17 @@
 """The worker's per-job overhead (bench/batch.py): what a job needs is loaded once, in the
 worker's main process before it forks its pool; a freed pool process finds its next message
-already fetched on the polled filesystem broker; a SQLite connection outlives a task."""
+already fetched on the polled filesystem broker; a SQLite connection outlives a task; a job's
+run reads nothing back that it already holds."""
 
 import json
 import os
 
 import pytest
 
+from converter.models import Job
+from converter.services.jobs import job_create, job_run
 from tests.deploy.conftest import run_python
+from tests.usage.conftest import wav_upload
 
 WORKER_INIT = """
 import json, sys
@@ -63,3 +67,20 @@ def test_prefetch_only_where_the_broker_is_polled_and_connection_reuse_only_on_s
     result = run_python({**bare_env, **env}, "-c", CELERY_SETTINGS)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"prefetch": prefetch, "db_reuse": db_reuse}
+
+
+@pytest.mark.django_db
+def test_a_local_job_runs_on_nine_queries_none_reading_back_what_it_holds(team, alice,
+                                                                          django_assert_num_queries):
+    """Load (the job with its team, its inputs), claim, processing, the output, the finish, and
+    an event for each status: the usage at the finish is summed from the inputs and outputs
+    already in hand."""
+    job = job_create(team=team, user=alice, options={}, uploads=[wav_upload(seconds=0.5)], process=False)
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED)  # as job_enqueue, without a worker
+    with django_assert_num_queries(9) as captured:
+        job_run(str(job.pk))
+    job.refresh_from_db()
+    assert job.status == Job.Status.COMPLETED and job.output_bytes == job.outputs.get().size > 0
+    assert job.input_bytes == job.inputs.get().size
+    reads = [query["sql"] for query in captured.captured_queries if query["sql"].startswith("SELECT")]
+    assert len(reads) == 2 and "converter_joboutput" not in " ".join(reads)
