@@ -1,11 +1,15 @@
 """The embedded broker never shows a worker a message that is still being written
-(converter/broker.py: kombu issue #1551 lost such messages and stopped the worker)."""
+(converter/broker.py: kombu issue #1551 lost such messages and stopped the worker), and lets an
+idle worker see a shutdown soon."""
 
 import os
 from queue import Empty
 
 import pytest
 from kombu import Connection
+from kombu.transport import filesystem
+
+from converter.broker import SHUTDOWN_CHECK
 
 
 @pytest.fixture
@@ -51,3 +55,16 @@ def test_messages_go_to_their_own_queue(channel):
 def test_the_embedded_default_uses_it(settings):
     assert settings.CELERY_BROKER_URL.startswith("filesystem://")
     assert settings.CELERY_BROKER_TRANSPORT == "converter.broker:Transport"
+
+
+def test_a_bounded_wait_for_a_message_is_cut_short_so_the_worker_sees_a_shutdown(channel, monkeypatch):
+    """Celery's loop for polled brokers checks for a shutdown between waits of 2 s: each wait
+    ends after SHUTDOWN_CHECK instead, and an unbounded one stays unbounded."""
+    waits = []
+    monkeypatch.setattr(filesystem.Transport, "drain_events",
+                        lambda self, connection, timeout=None: waits.append(timeout))
+    connection = channel.connection.client
+    connection.transport.drain_events(connection, timeout=2.0)
+    connection.transport.drain_events(connection, timeout=0.05)
+    connection.transport.drain_events(connection)
+    assert waits == [SHUTDOWN_CHECK, 0.05, None]
