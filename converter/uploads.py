@@ -20,6 +20,7 @@ request for the view (upload_refused). Django's limits on fields and files
 its own exceptions, answered with 400.
 """
 
+import logging
 import queue
 import threading
 
@@ -33,6 +34,8 @@ from django.utils.datastructures import MultiValueDict
 from multipart import MultipartError, MultipartSegment, PushMultipartParser
 
 from converter.upload_splice import SocketBody, write_all
+
+logger = logging.getLogger(__name__)
 
 # gunicorn reads ahead up to 1 MiB per recv() and copies what it holds back on every read: reads
 # smaller than that cost more copying (and more parser calls) per byte.
@@ -216,6 +219,7 @@ def parse(request: HttpRequest, stream, length: int, boundary: bytes, encoding: 
                 taken, tail = body.file.splice(socket_body, limit, delimiter)
                 remaining -= taken
                 body.file_size += taken - len(tail)
+                logger.debug("upload: %d bytes spliced into %s", taken - len(tail), body.file.upload.name)
                 if tail:
                     feed(tail)
         parser.close()

@@ -1,0 +1,97 @@
+"""The whole upload path as `make run` serves it: a large file posted to the convert form of a
+real gunicorn (config/gunicorn.conf.py), its bytes spliced from the socket into the temporary
+file (converter/upload_splice.py), the options sent after the file still read, and the job
+converted by a real worker."""
+
+import hashlib
+import http.client
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import mutagen.flac
+import pytest
+from django.test import Client
+
+from converter.models import Job
+from tests import media
+from tests.workers import REPO
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("live")]
+
+CSRF = "livecsrftoken0123456789abcdefghi"  # 32 letters and digits: a valid unmasked secret
+
+
+@pytest.fixture
+def web(worker_env, tmp_path):
+    """gunicorn on the test database and the live worker's media, logging at DEBUG."""
+    log = tmp_path / "gunicorn.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "config/gunicorn.conf.py",
+             "--bind", "127.0.0.1:0", "--workers", "1"],
+            cwd=REPO, env={**worker_env, "LOG_LEVEL": "DEBUG"}, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while not (bound := re.search(rb"Listening at: http://127\.0\.0\.1:(\d+)", log.read_bytes())):
+            assert server.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")
+            time.sleep(0.1)
+        yield int(bound.group(1)), log
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _field(boundary: str, name: str, value: str) -> bytes:
+    return f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n".encode()
+
+
+def post_form(port: int, cookie: str, wav: Path, after_file: dict) -> http.client.HTTPResponse:
+    """The convert form as a browser posts it: the token, the file in 1 MiB writes, then fields."""
+    boundary = "----live" + os.urandom(8).hex()
+    head = _field(boundary, "csrfmiddlewaretoken", CSRF) + (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{wav.name}\"\r\n"
+        "Content-Type: audio/wav\r\n\r\n").encode()
+    tail = b"\r\n" + b"".join(_field(boundary, name, value) for name, value in after_file.items())[:-2]
+    tail += f"\r\n--{boundary}--\r\n".encode()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    connection.putrequest("POST", "/")
+    for name, value in {"Cookie": cookie, "Content-Type": f"multipart/form-data; boundary={boundary}",
+                        "Content-Length": str(len(head) + wav.stat().st_size + len(tail)),
+                        "Referer": f"http://127.0.0.1:{port}/"}.items():
+        connection.putheader(name, value)
+    connection.endheaders()
+    connection.send(head)
+    with wav.open("rb") as source:
+        while block := source.read(1024 * 1024):
+            connection.send(block)
+    connection.send(tail)
+    return connection.getresponse()
+
+
+def test_a_large_upload_is_spliced_and_converted_with_the_options_sent_after_it(
+        web, worker, live_settings, alice, team, tmp_path):
+    port, log = web
+    wav = media.tone(tmp_path / "long take.wav", seconds=40.0)  # 6.7 MiB: past SPLICE_AT_LEAST
+    client = Client()
+    client.force_login(alice)
+    cookie = f"sessionid={client.cookies['sessionid'].value}; csrftoken={CSRF}"
+
+    response = post_form(port, cookie, wav, {"frequency": "22050", "channels": "mono"})
+
+    assert response.status == 302, response.read()[:2000]
+    job_id = re.search(r"/jobs/([0-9a-f-]{36})/", response.getheader("Location")).group(1)
+    spliced = [int(n) for n in re.findall(rb"upload: (\d+) bytes spliced", log.read_bytes())]
+    assert spliced and sum(spliced) > wav.stat().st_size // 2  # most of the file skipped Python
+    job = worker.wait_for(Job.objects.get(pk=job_id))
+    assert job.status == Job.Status.COMPLETED, job.errors
+    (stored,) = job.inputs.all()
+    assert stored.filename == "long take.wav" and stored.size == wav.stat().st_size
+    assert hashlib.sha256(Path(stored.file.path).read_bytes()).digest() == \
+        hashlib.sha256(wav.read_bytes()).digest()
+    info = mutagen.flac.FLAC(job.outputs.get().file.path).info
+    assert (info.sample_rate, info.channels) == (22050, 1)
+    assert info.length == pytest.approx(40.0, abs=0.01)
