@@ -243,6 +243,10 @@ class JobInput(models.Model):
     size = models.BigIntegerField(default=0)
     content_type = models.CharField(max_length=100, blank=True)
     checksum = models.CharField(max_length=64, blank=True)
+    # The password that opens the file when it is protected (an encrypted ZIP, a PDF): the
+    # api2convert input's credentials.decrypt_password. Encrypted (services/passwords.py), and
+    # kept only until the job has used it.
+    decrypt_password_encrypted = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

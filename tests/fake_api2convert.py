@@ -1,7 +1,8 @@
 """A fake api2convert v2 server: a real HTTP server on 127.0.0.1 in a thread.
 
-It serves what our flow uses (POST /jobs, upload-file, PATCH, GET and DELETE /jobs/{id},
-GET /contracts, output downloads with password and Range) and really converts: the output is
+It serves what our flow uses (POST /jobs, upload-file, PATCH, GET and DELETE /jobs/{id}, PATCH of
+an uploaded input's credentials, GET /contracts, output downloads with password and Range) and
+really converts: the output is
 the uploaded file encoded to FLAC by the bundled ffmpeg. Faults are knobs on the instance:
 
     fake.script("POST", "/jobs", 429, headers={"Retry-After": "7"})   # the next matching request
@@ -57,6 +58,7 @@ class FakeJob:
     status: str = "incomplete"
     process: bool = False
     inputs: list = field(default_factory=list)  # (filename, Path)
+    credentials: dict = field(default_factory=dict)  # an uploaded input's id -> its PATCHed credentials
     outputs: list = field(default_factory=list)  # dicts, with "path"
     gets: int = 0
     errors: list = field(default_factory=list)
@@ -205,10 +207,13 @@ def _handler_for(fake: FakeApi2convert):
                 return self._json(200, [{"name": "fake", "type": "subscription"}])
             if method == "POST" and api_path == "/jobs":
                 return self._create()
-            match = re.fullmatch(r"/jobs/([\w-]+)", api_path)
+            match = re.fullmatch(r"/jobs/([\w-]+)(?:/input/(\d+))?", api_path)
             job = fake.jobs.get(match.group(1)) if match else None
-            if job is None:
+            if job is None or (match.group(2) and int(match.group(2)) > len(job.inputs)):
                 return self._json(404, {"message": "The specified job does not exists."})
+            if method == "PATCH" and match.group(2):  # an uploaded input's credentials
+                job.credentials[match.group(2)] = json.loads(self.body).get("credentials")
+                return self._json(200, {"id": match.group(2), "type": "upload", "status": "uploaded"})
             if method == "GET":
                 fake.advance(job)
             elif method == "PATCH":

@@ -10,6 +10,7 @@ from django.conf import settings
 from converter.api.http import ApiProblem, invalid_field
 from converter.api.serializers import CATEGORY, TARGET
 from converter.options import OPTIONS_BY_NAME, OptionsInvalid, validate_options
+from converter.services.passwords import MAX_INPUT_PASSWORD
 from converter.url_safety import UrlRefused, check_public_url
 
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off", "")
@@ -19,6 +20,7 @@ _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off", "")
 class JobRequest:
     options: dict[str, Any] = field(default_factory=dict)
     urls: list[str] = field(default_factory=list)
+    url_passwords: list[str] = field(default_factory=list)  # each URL's credentials.decrypt_password
     # None: not given (PATCH leaves the job's value alone).
     process: bool | None = None
     callback: str | None = None
@@ -98,6 +100,22 @@ def _options(body: dict) -> dict:
 class InputRequest:
     type: str  # "remote": source is a URL; "input_id": source is the id of another input of the team
     source: str
+    password: str = ""  # credentials.decrypt_password: what opens the file when it is protected
+
+
+def input_password(item: dict, name: str = "") -> str:
+    """An InputFile's (or a PatchableCredentials') credentials.decrypt_password, "" when not
+    given; the vendor's other credentials are for cloud storages, which we do not fetch from."""
+    credentials = _object(item.get("credentials"), _field(name, "credentials"))
+    unknown = sorted(set(credentials) - {"decrypt_password"})
+    if unknown:
+        raise invalid_field(_field(name, f"credentials.{unknown[0]}"),
+                            "Only decrypt_password is taken: the password that opens a protected file.")
+    password = credentials.get("decrypt_password") or ""
+    if not isinstance(password, str) or len(password) > MAX_INPUT_PASSWORD:
+        raise invalid_field(_field(name, "credentials.decrypt_password"),
+                            f"Must be a string of at most {MAX_INPUT_PASSWORD} characters.")
+    return password
 
 
 def input_request(item: Any, name: str = "", *, reuse: bool = False) -> InputRequest:
@@ -119,14 +137,14 @@ def input_request(item: Any, name: str = "", *, reuse: bool = False) -> InputReq
             check_public_url(source)
         except UrlRefused as exc:
             raise invalid_field(_field(name, "source"), str(exc)) from None
-    return InputRequest(kind, source.strip())
+    return InputRequest(kind, source.strip(), input_password(item, name))
 
 
-def _urls(body: dict) -> list[str]:
+def _inputs(body: dict) -> list[InputRequest]:
     items = _list(body.get("input"), "input")
     if len(items) > settings.MAX_UPLOAD_FILES:
         raise invalid_field("input", f"At most {settings.MAX_UPLOAD_FILES} inputs per job.")
-    return [input_request(item, f"input[{index}]").source for index, item in enumerate(items)]
+    return [input_request(item, f"input[{index}]") for index, item in enumerate(items)]
 
 
 def _callback(body: dict) -> str | None:
@@ -164,7 +182,9 @@ def job_request(body: dict, *, creating: bool) -> JobRequest:
                          notify_status=_bool(body, "notify_status"), passwords=_passwords(body))
     if creating:
         request.options = _options(body)
-        request.urls = _urls(body)
+        inputs = _inputs(body)
+        request.urls = [item.source for item in inputs]
+        request.url_passwords = [item.password for item in inputs]
         if request.passwords:
             given = [p for p in str(request.options.get("download_password") or "").split(",") if p]
             request.options["download_password"] = ",".join(given + request.passwords)

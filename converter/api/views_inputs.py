@@ -1,16 +1,18 @@
 """/v2/jobs/{id}/input: a job's inputs, read at any time and changed while it is incomplete.
 
 Files are uploaded to {server}/upload-file/{id} (views_uploads.py); here an input is added by
-URL (`remote`) or by reusing another input of the team (`input_id`), and removed.
+URL (`remote`) or by reusing another input of the team (`input_id`), given the password that
+opens it when it is protected (`credentials.decrypt_password`, on adding or by PATCH), and removed.
 """
 
 import uuid
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from converter.api.auth import caller_membership, job_authorised
 from converter.api.http import api_base, endpoint, invalid_field, json_body, json_object, one_or_404
-from converter.api.job_requests import input_request
+from converter.api.job_requests import input_password, input_request
 from converter.api.problems import service_problems
 from converter.api.serializers import input_json, upload_server
 from converter.models import Job, JobInput
@@ -18,6 +20,7 @@ from converter.selectors import input_of_team
 from converter.services.job_edits import (
     job_check_changeable,
     job_input_add_url,
+    job_input_password_set,
     job_input_remove,
     job_input_reuse,
 )
@@ -43,10 +46,14 @@ def _add(request: HttpRequest, job: Job) -> JobInput:
                                     "job's token in X-Api2convert-Token).")
     wanted = input_request(body, reuse=True)
     membership = caller_membership(request)
-    with service_problems():
+    with service_problems(), transaction.atomic():
         if wanted.type == "remote":
-            return job_input_add_url(job, wanted.source, membership=membership)
-        return job_input_reuse(job, _team_input(request, wanted.source), membership=membership)
+            added = job_input_add_url(job, wanted.source, membership=membership)
+        else:
+            added = job_input_reuse(job, _team_input(request, wanted.source), membership=membership)
+        if wanted.password:
+            job_input_password_set(job, added, wanted.password, membership=membership)
+    return added
 
 
 def _team_input(request: HttpRequest, input_id: str) -> JobInput:
@@ -79,7 +86,7 @@ def _patch(request: HttpRequest, job: Job) -> None:
         job_check_changeable(job, membership=caller_membership(request))
 
 
-@endpoint("GET", "DELETE")
+@endpoint("GET", "PATCH", "DELETE")
 def job_input(request: HttpRequest, job_id, input_id):
     job = job_authorised(request, job_id)
     job_input = one_or_404(job.inputs, input_id, NOT_IN_JOB)
@@ -87,4 +94,22 @@ def job_input(request: HttpRequest, job_id, input_id):
         with service_problems():
             job_input_remove(job, job_input, membership=caller_membership(request))
         return HttpResponse(status=204)
+    if request.method == "PATCH":
+        _patch_credentials(request, job, job_input)
     return JsonResponse(input_json(job_input))
+
+
+def _patch_credentials(request: HttpRequest, job: Job, job_input: JobInput) -> None:
+    """The vendor's PatchableCredentials: only credentials.decrypt_password changes ("" or null
+    removes it); its `parameters` (such as delete_after_use) have no meaning here."""
+    body = json_object(request)
+    unknown = sorted(set(body) - {"credentials", "parameters"})
+    if unknown:
+        raise invalid_field(unknown[0], "An input's PATCH takes only credentials.decrypt_password.")
+    if body.get("parameters") not in (None, [], {}):
+        raise invalid_field("parameters", "Inputs take no parameters here.")
+    if "credentials" not in body:
+        raise invalid_field("credentials", "Give credentials.decrypt_password: the password that opens "
+                                           "the file.")
+    with service_problems():
+        job_input_password_set(job, job_input, input_password(body), membership=caller_membership(request))

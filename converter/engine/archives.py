@@ -30,6 +30,7 @@ RATIO_CHECKED_FROM = 1 << 20  # tiny members (a page of repeated text) may compr
 _COPY_CHUNK = 1 << 20
 _JUNK_RE = re.compile(r"(^|/)(__MACOSX/|\._|\.DS_Store$|Thumbs\.db$|desktop\.ini$)")
 _OPENERS = {b"\x1f\x8b": gzip.open, b"BZh": bz2.open, b"\xfd7zXZ\x00": lzma.open}
+_WINZIP_AES = 99  # the compression method of WinZip's AES encryption, which zipfile cannot decrypt
 _READ_ERRORS = (zipfile.BadZipFile, tarfile.TarError, zlib.error, lzma.LZMAError, EOFError, OSError)
 
 
@@ -71,12 +72,15 @@ class Budget:
                                 f"The archive unpacks to more than {max_total_bytes() / 2**30:g} GiB")
 
 
-def unpack(path: Path, kind: str, name: str, into: Path, budget: Budget) -> list[Member]:
-    """Every regular member of the archive at `path` (detect kind "zip", "tar" or "compressed")."""
+def unpack(path: Path, kind: str, name: str, into: Path, budget: Budget, password: str = "") -> list[Member]:
+    """Every regular member of the archive at `path` (detect kind "zip", "tar" or "compressed").
+
+    `password` opens a ZIP's encrypted members.
+    """
     into.mkdir(parents=True, exist_ok=True)
     try:
         if kind == "zip":
-            return list(_zip_members(path, into, budget))
+            return list(_zip_members(path, into, budget, password))
         if kind == "compressed" and not _is_compressed_tar(path):
             return [_single_stream(path, name, into, budget)]
         return list(_tar_members(path, into, budget))
@@ -84,7 +88,7 @@ def unpack(path: Path, kind: str, name: str, into: Path, budget: Budget) -> list
         raise InputRejected("CORRUPT_FILE", f"The archive is corrupt and cannot be read ({error})") from None
 
 
-def _zip_members(path: Path, into: Path, budget: Budget) -> Iterator[Member]:
+def _zip_members(path: Path, into: Path, budget: Budget, password: str) -> Iterator[Member]:
     with zipfile.ZipFile(path) as archive:
         infos = [info for info in archive.infolist()
                  if not info.is_dir() and not _JUNK_RE.search(info.filename)]
@@ -92,23 +96,49 @@ def _zip_members(path: Path, into: Path, budget: Budget) -> Iterator[Member]:
         budget.take(len(infos), sum(info.file_size for info in infos))
         for number, info in enumerate(infos):
             member = Member(info.filename)
-            mode = info.external_attr >> 16
-            ratio = info.file_size // max(1, info.compress_size)
-            if (mode & 0o170000) not in (0, 0o100000):
-                member.problem = _not_a_file()
-            elif info.flag_bits & 1:
-                member.problem = InputRejected("ENCRYPTED_FILE", "The file is encrypted in the archive")
-            elif info.file_size > RATIO_CHECKED_FROM and ratio > MAX_RATIO:
-                member.problem = InputRejected("ARCHIVE_TOO_LARGE", f"The file is compressed {ratio} times: "
-                                                                    "refused as a possible archive bomb")
-            else:
-                try:
-                    with archive.open(info) as source:
-                        member.path = _write(source, into, number, info.filename)
-                except _READ_ERRORS as error:
-                    member.problem = InputRejected("CORRUPT_FILE",
-                                                   f"The file is corrupt in the archive ({error})")
+            try:
+                member.path = _zip_member(archive, info, into, number, password)
+            except InputRejected as rejected:
+                member.problem = rejected
             yield member
+
+
+def _zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, into: Path, number: int,
+                password: str) -> Path:
+    """Unpacks one member to a numbered file in `into`, or raises InputRejected."""
+    mode = info.external_attr >> 16
+    ratio = info.file_size // max(1, info.compress_size)
+    encrypted = bool(info.flag_bits & 1)
+    if (mode & 0o170000) not in (0, 0o100000):
+        raise _not_a_file()
+    if encrypted and info.compress_type == _WINZIP_AES:
+        raise InputRejected("ENCRYPTED_FILE", "The file is AES-encrypted in the archive, which is not "
+                                              "supported: re-pack it with standard ZIP encryption "
+                                              "(ZipCrypto) or none")
+    if encrypted and not password:
+        raise InputRejected("ENCRYPTED_FILE",
+                            "The file is encrypted in the archive: give the archive's password")
+    if info.file_size > RATIO_CHECKED_FROM and ratio > MAX_RATIO:
+        raise InputRejected("ARCHIVE_TOO_LARGE", f"The file is compressed {ratio} times: "
+                                                 "refused as a possible archive bomb")
+    try:
+        with archive.open(info, pwd=password.encode()) as source:
+            return _write(source, into, number, info.filename)
+    except NotImplementedError as error:  # a method zipfile cannot read (Deflate64, PPMd...)
+        raise InputRejected("UNSUPPORTED_FILE", f"The file is packed in a way that cannot be read ({error}): "
+                                                "re-pack the archive with the usual Deflate") from None
+    except RuntimeError:  # zipfile's "Bad password for file" (NotImplementedError is one too: above)
+        raise _wrong_password() from None
+    except _READ_ERRORS as error:
+        if encrypted:
+            # zipfile checks a password against one byte: a wrong one passes 1 time in 256, then
+            # decrypts to garbage (a CRC or decompression error).
+            raise _wrong_password() from None
+        raise InputRejected("CORRUPT_FILE", f"The file is corrupt in the archive ({error})") from None
+
+
+def _wrong_password() -> InputRejected:
+    return InputRejected("WRONG_PASSWORD", "The password does not open the file in the archive")
 
 
 def _tar_members(path: Path, into: Path, budget: Budget) -> Iterator[Member]:

@@ -115,38 +115,39 @@ class _SourceFinder:
         sources = []
         for index, item in enumerate(inputs):
             try:
-                sources += self._of(index, Path(item.path), item.name, None, 0, None)
+                sources += self._of(index, item.password, Path(item.path), item.name, None, 0, None)
             except InputRejected as rejected:
                 self.failures.append(_failure(index, None, rejected))
         return sources
 
-    def _of(self, index: int, path: Path, name: str, member: str | None, depth: int,
+    def _of(self, index: int, password: str, path: Path, name: str, member: str | None, depth: int,
             budget: Budget | None) -> list[Source]:
+        """`password` opens whatever in this input is protected: its archives' members, its PDFs."""
         if not path.is_file() or path.stat().st_size == 0:
             raise InputRejected("EMPTY_FILE", "The file is empty")
         kind = detect(path)
         if kind in ARCHIVES:
-            return self._members(index, path, name, kind, member, depth, budget or Budget())
+            return self._members(index, password, path, name, kind, member, depth, budget or Budget())
         if kind in DOCUMENTS:
-            text = speakable_of(path, kind)
+            text = speakable_of(path, kind, password)
             if not text.paragraphs:
                 raise InputRejected("NO_TEXT", "The document contains no text to speak")
             return [Source(index, path, name, None, member, text)]
         return [Source(index, path, name, _media_of(path), member)]
 
-    def _members(self, index: int, path: Path, name: str, kind: str, member: str | None, depth: int,
-                 budget: Budget) -> list[Source]:
+    def _members(self, index: int, password: str, path: Path, name: str, kind: str, member: str | None,
+                 depth: int, budget: Budget) -> list[Source]:
         if depth >= MAX_DEPTH:
             raise InputRejected("ARCHIVE_TOO_DEEP",
                                 f"Archives nested more than {MAX_DEPTH} deep are not unpacked")
         into = Path(tempfile.mkdtemp(prefix="archive-", dir=self.work_dir))
         sources = []
-        for entry in unpack(path, kind, name, into, budget):
+        for entry in unpack(path, kind, name, into, budget, password):
             label = f"{member}/{entry.name}" if member else entry.name
             try:
                 if entry.problem is not None:
                     raise entry.problem
-                sources += self._of(index, entry.path, entry.name, label, depth + 1, budget)
+                sources += self._of(index, password, entry.path, entry.name, label, depth + 1, budget)
             except BudgetExceeded:
                 raise
             except InputRejected as rejected:

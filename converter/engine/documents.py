@@ -10,12 +10,17 @@ import zipfile
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 
 from .detect import decode_text
 from .errors import InputRejected
 
+if TYPE_CHECKING:
+    from pypdf import PdfReader
+
 MAX_TEXT_BYTES = 64 * 1024 * 1024  # a text file, or a document's unpacked XML, larger than this is refused
+_REMOVE_PASSWORD = "remove the password and upload it again"
 _BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article",
                "blockquote", "pre", "dd", "dt", "td", "th", "title", "header", "footer", "figcaption"}
 _HIDDEN_TAGS = {"script", "style", "head", "template", "noscript", "svg", "math"}
@@ -43,10 +48,12 @@ class Speakable:
     starts: list[float] | None = None  # subtitles: when each paragraph is due, in seconds
 
 
-def speakable_of(path: Path, kind: str) -> Speakable:
-    """Raises InputRejected for an encrypted or corrupt document."""
+def speakable_of(path: Path, kind: str, password: str = "") -> Speakable:
+    """Raises InputRejected for a corrupt document, or an encrypted one (only a PDF opens with `password`)."""
+    if kind == "pdf":
+        return _speakable(_pdf(path, password))
     if kind in _READERS:
-        return Speakable([paragraph for paragraph in map(_tidy, _READERS[kind](path)) if paragraph])
+        return _speakable(_READERS[kind](path))
     if path.stat().st_size > MAX_TEXT_BYTES:
         raise InputRejected("FILE_TOO_LARGE", "The text is too long to speak")
     text = decode_text(path.read_bytes()) or ""
@@ -54,7 +61,11 @@ def speakable_of(path: Path, kind: str) -> Speakable:
         cues = [(start, _tidy(cue)) for start, cue in _cues(text)]
         cues = [(start, cue) for start, cue in cues if cue]
         return Speakable([cue for _, cue in cues], [start for start, _ in cues])
-    return Speakable([paragraph for paragraph in map(_tidy, _TEXT_READERS[kind](text)) if paragraph])
+    return _speakable(_TEXT_READERS[kind](text))
+
+
+def _speakable(blocks: list[str]) -> Speakable:
+    return Speakable([paragraph for paragraph in map(_tidy, blocks) if paragraph])
 
 
 def _tidy(block: str) -> str:
@@ -121,20 +132,28 @@ def _html(text: str) -> list[str]:
     return parser.blocks
 
 
-def _pdf(path: Path) -> list[str]:
+def _pdf(path: Path, password: str) -> list[str]:
     from pypdf import PdfReader
-    from pypdf.errors import FileNotDecryptedError, PdfReadError
+    from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(path)
-        # Many PDFs are encrypted with an empty user password (only editing is restricted).
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise FileNotDecryptedError("password")
+        if reader.is_encrypted:
+            _decrypt(reader, password)
         return [page.extract_text() or "" for page in reader.pages]
-    except FileNotDecryptedError:
-        raise _encrypted("PDF") from None
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as error:
         raise _corrupt("PDF", error) from None
+
+
+def _decrypt(reader: PdfReader, password: str) -> None:
+    """Opens an encrypted PDF with `password`, or raises InputRejected."""
+    # Many PDFs are encrypted with an empty user password (only editing is restricted).
+    if reader.decrypt(""):
+        return
+    if not password:
+        raise _encrypted("PDF", f"{_REMOVE_PASSWORD}, or give its password")
+    if not reader.decrypt(password):  # PasswordType.NOT_DECRYPTED is falsy
+        raise InputRejected("WRONG_PASSWORD", "The password does not open the PDF")
 
 
 def _docx(path: Path) -> list[str]:
@@ -206,14 +225,13 @@ def _check_unpacked_size(path: Path, label: str) -> None:
                                               f"{MAX_TEXT_BYTES // 2**20} MiB")
 
 
-def _encrypted(label: str) -> InputRejected:
-    return InputRejected("ENCRYPTED_DOCUMENT",
-                         f"The {label} is password-protected: remove the password and upload it again")
+def _encrypted(label: str, remedy: str = _REMOVE_PASSWORD) -> InputRejected:
+    return InputRejected("ENCRYPTED_DOCUMENT", f"The {label} is password-protected: {remedy}")
 
 
 def _corrupt(label: str, error: Exception) -> InputRejected:
     return InputRejected("CORRUPT_FILE", f"The {label} document is corrupt and cannot be read ({error})")
 
 
-_READERS = {"pdf": _pdf, "docx": _docx, "epub": _epub, "odt": _odt, "ole": _ole}
+_READERS = {"docx": _docx, "epub": _epub, "odt": _odt, "ole": _ole}
 _TEXT_READERS = {"text": _split_blank_lines, "markdown": _markdown, "html": _html}

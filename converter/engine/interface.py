@@ -13,6 +13,7 @@ class EngineInput:
 
     path: Path
     name: str
+    password: str = ""  # opens the file when it is protected: an encrypted ZIP's members, a PDF
 
 
 @dataclass

@@ -16,6 +16,7 @@ from converter import engine
 from converter.models import Job, JobInput, JobOutput
 from converter.providers.cores import conversion_cores, widen_when_alone
 from converter.services.jobs import job_finish, job_set
+from converter.services.passwords import input_password
 from converter.storage import stored_stream
 from converter.url_safety import UrlRefused, download_public_url
 
@@ -100,7 +101,8 @@ class LocalProvider:
             if isinstance(path, dict):
                 errors.append(path)
                 continue
-            inputs.append(engine.EngineInput(path=path, name=job_input.filename))
+            inputs.append(engine.EngineInput(path=path, name=job_input.filename,
+                                             password=input_password(job_input)))
             sources.append(job_input)
 
         job_set(job, status=Job.Status.PROCESSING)

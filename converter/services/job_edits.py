@@ -1,5 +1,6 @@
-"""Changes to a job before it starts (status `incomplete`): adding and removing inputs, replacing
-its options. The API's /jobs/{id}/input and /jobs/{id}/conversions call these.
+"""Changes to a job before it starts (status `incomplete`): adding and removing inputs, giving an
+input its password, replacing its options. The API's /jobs/{id}/input and
+/jobs/{id}/conversions call these.
 
 Whoever may delete a job may change it: its creator, or the team's owners and admins; viewers
 never (services/jobs.py can_delete_job). Each change locks the job's row and checks the status
@@ -21,7 +22,7 @@ from converter.services.jobs import (
     input_add_upload,
     job_set,
 )
-from converter.services.passwords import password_fields
+from converter.services.passwords import input_password_encrypted, password_fields
 from converter.services.presets import options_with_preset
 from converter.services.quotas import quota_check_file
 from converter.url_safety import UrlRefused, check_public_url
@@ -100,6 +101,20 @@ def job_input_remove(job: Job, job_input: JobInput, *, membership: Membership | 
         job_input.delete()
         if stored is not None:
             transaction.on_commit(lambda: stored.storage.delete(stored.name))
+
+
+def job_input_password_set(job: Job, job_input: JobInput, password: str, *,
+                           membership: Membership | None) -> None:
+    """What opens the input when it is protected (an encrypted ZIP, a PDF); "" removes it."""
+    _require_may_change(membership, job)
+    try:
+        encrypted = input_password_encrypted(password)
+    except ValueError as exc:
+        raise JobInvalid(str(exc)) from None
+    with transaction.atomic():
+        _lock_incomplete(job)
+        job_input.decrypt_password_encrypted = encrypted
+        job_input.save(update_fields=["decrypt_password_encrypted"])
 
 
 def job_options_replace(job: Job, options: dict, *, membership: Membership | None) -> None:

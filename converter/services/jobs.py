@@ -17,7 +17,7 @@ from converter.options import download_passwords
 from converter.providers import provider_for
 from converter.selectors import engines_for
 from converter.services import callbacks
-from converter.services.passwords import password_fields
+from converter.services.passwords import input_password_encrypted, input_passwords_forget, password_fields
 from converter.services.presets import options_with_preset
 from converter.services.retention import expires_at_for
 from converter.services.usage import usage_at_finish
@@ -54,8 +54,10 @@ def _check_inputs(uploads, urls: list[str]) -> None:
 
 
 def job_create(*, team: Team, user, options: dict, uploads=(), urls=(), engine: str | None = None,
-               process: bool = True) -> Job:
+               process: bool = True, input_password: str = "", url_passwords=()) -> Job:
     """Validate everything, store the inputs, and queue the job once the transaction commits.
+    input_password opens the protected ones among the inputs (ZIP, PDF); url_passwords[i], when
+    given, opens urls[i] instead (the API's per-input credentials).
 
     Raises OptionsInvalid (naming each bad option) or JobInvalid.
     """
@@ -65,7 +67,16 @@ def job_create(*, team: Team, user, options: dict, uploads=(), urls=(), engine: 
     clean = options_with_preset(team, dict(options))
     passwords = download_passwords(clean)
     clean.pop("download_password", None)
-    uploads, urls = list(uploads), [url.strip() for url in urls if url.strip()]
+    urls = list(urls)
+    own_passwords = [*url_passwords, *[""] * (len(urls) - len(url_passwords))]
+    given = [(url.strip(), own or input_password) for url, own in zip(urls, own_passwords, strict=True)
+             if url.strip()]
+    uploads, urls = list(uploads), [url for url, _ in given]
+    try:
+        password = input_password_encrypted(input_password)
+        url_encrypted = [input_password_encrypted(own) for _, own in given]
+    except ValueError as exc:
+        raise JobInvalid(str(exc)) from None
     if process:
         _check_inputs(uploads, urls)
     from converter.services.quotas import quota_check  # quotas' error is a JobInvalid: import here
@@ -83,27 +94,29 @@ def job_create(*, team: Team, user, options: dict, uploads=(), urls=(), engine: 
             expires_at=expires_at_for(team, timezone.now()),
         )
         for upload in uploads:
-            input_add_upload(job, upload)
-        for url in urls:
-            input_add_remote(job, url)
+            input_add_upload(job, upload, password)
+        for url, encrypted in zip(urls, url_encrypted, strict=True):
+            input_add_remote(job, url, encrypted)
         if process:
             job_enqueue(job)
     return job
 
 
-def input_add_upload(job: Job, upload) -> JobInput:
+def input_add_upload(job: Job, upload, password_encrypted: str = "") -> JobInput:
     """Store one uploaded file (streamed by Django's storage, never read whole)."""
     job_input = JobInput(job=job, type=JobInput.Type.UPLOAD, filename=display_filename(upload.name),
-                         size=upload.size, content_type=getattr(upload, "content_type", "") or "")
+                         size=upload.size, content_type=getattr(upload, "content_type", "") or "",
+                         decrypt_password_encrypted=password_encrypted)
     # Stored under a name of at most 255 bytes (a filesystem's limit; "é" takes two).
     job_input.file.save(safe_filename(*os.path.splitext(job_input.filename)), upload, save=False)
     job_input.save()
     return job_input
 
 
-def input_add_remote(job: Job, url: str) -> JobInput:
+def input_add_remote(job: Job, url: str, password_encrypted: str = "") -> JobInput:
     return JobInput.objects.create(job=job, type=JobInput.Type.REMOTE, source=url,
-                                   filename=display_filename(url.split("?")[0]) or "download")
+                                   filename=display_filename(url.split("?")[0]) or "download",
+                                   decrypt_password_encrypted=password_encrypted)
 
 
 def job_enqueue(job: Job) -> None:
@@ -181,7 +194,10 @@ def job_finish(job: Job, status: str, *, errors: list | None = None, info: str =
         fields["progress"] = 100.0
     if errors is not None:
         fields["errors"] = errors
-    return job_set(job, only_from, **fields)
+    finished = job_set(job, only_from, **fields)
+    if finished:
+        input_passwords_forget(list(job.inputs.all()))  # an ended job needs them no more
+    return finished
 
 
 def can_delete_job(membership: Membership | None, job: Job) -> bool:

@@ -1,8 +1,9 @@
-"""Download passwords: only salted hashes are stored; any listed password unlocks."""
+"""Download passwords: only salted hashes are stored; any listed password unlocks. Input
+passwords (what opens a protected input) are kept encrypted until the job has used them."""
 
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, check_password, make_password
 
-from converter.models import Team
+from converter.models import JobInput, Team
 from converter.providers.api2convert import crypto
 
 
@@ -32,3 +33,30 @@ def password_matches(hashes: list[str], supplied: str | None) -> bool:
     candidates = [part for part in (supplied or "").split(",") if part][:10]
     # check_password compares in constant time.
     return any(check_password(candidate, encoded) for candidate in candidates for encoded in hashes)
+
+
+MAX_INPUT_PASSWORD = 200  # characters
+
+
+def input_password_encrypted(password: str) -> str:
+    """The stored form of an input's password ("" for none); ValueError when it is too long."""
+    if len(password) > MAX_INPUT_PASSWORD:
+        raise ValueError(f"A file's password has at most {MAX_INPUT_PASSWORD} characters.")
+    return crypto.encrypt(password) if password else ""
+
+
+def input_password(job_input: JobInput) -> str:
+    """The input's password in plain text; "" when it has none, or when the encryption keys
+    changed without keeping the old one (the file then fails as protected, asking for it)."""
+    encrypted = job_input.decrypt_password_encrypted
+    try:
+        return crypto.decrypt(encrypted) if encrypted else ""
+    except crypto.InvalidToken:
+        return ""
+
+
+def input_passwords_forget(job_inputs: list[JobInput]) -> None:
+    """Once a job has used its inputs' passwords: no query when none of them had one."""
+    with_password = [job_input.pk for job_input in job_inputs if job_input.decrypt_password_encrypted]
+    if with_password:
+        JobInput.objects.filter(pk__in=with_password).update(decrypt_password_encrypted="")

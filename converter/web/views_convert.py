@@ -65,7 +65,7 @@ def convert(request: HttpRequest):
         job = job_create(
             team=request.team, user=request.user, options=options_from_data(data),
             uploads=request.FILES.getlist("files"), urls=data.get("urls", "").split(),
-            engine=data.get("engine") or None,
+            engine=data.get("engine") or None, input_password=data.get("input_password", ""),
         )
     except OptionsInvalid as exc:
         return _submitted(request, _form(request, data, exc.errors), status=422)

@@ -79,6 +79,7 @@
     input.value = "";
     listFiles(input);
     form.querySelector("textarea[name=urls]").value = "";
+    form.querySelector("input[name=input_password]").value = "";
     var progress = form.querySelector("[data-upload-progress] progress");
     if (progress) progress.value = 0;
     // On a phone the job list is below the form: bring the new job into view.

@@ -8,9 +8,9 @@ from converter.engine import EngineInput, convert
 from converter.options import validate_options
 
 
-def convert_one(path: Path, out_dir: Path, name: str | None = None, **options):
-    """Convert one file with validated options; return (outputs, failures)."""
-    return convert([EngineInput(path, name or path.name)], out_dir, validate_options(options))
+def convert_one(path: Path, out_dir: Path, name: str | None = None, *, password: str = "", **options):
+    """Convert one file with validated options (and its password); return (outputs, failures)."""
+    return convert([EngineInput(path, name or path.name, password)], out_dir, validate_options(options))
 
 
 def single_output(path: Path, out_dir: Path, **options):

@@ -12,6 +12,7 @@ from converter.models import Api2convertAccount, Job, Membership, Team
 from converter.providers.api2convert import crypto
 from converter.selectors import engines_for
 from converter.services.jobs import job_create
+from converter.services.passwords import input_password
 from tests.fake_api2convert import VALID_KEY
 from tests.media import wav_bytes
 from tests.providers.conftest import run_job
@@ -28,15 +29,18 @@ def test_the_key_is_stored_encrypted_with_its_last_four(account):
     assert crypto.decrypt(account.key_encrypted) == VALID_KEY
 
 
-def test_rotation_reencrypts_with_the_first_key(account, settings):
+def test_rotation_reencrypts_with_the_first_key(account, settings, team, alice):
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     settings.FIELD_ENCRYPTION_KEYS = [old]
     Api2convertAccount.objects.filter(pk=account.pk).update(key_encrypted=crypto.encrypt(VALID_KEY))
+    job = job_create(team=team, user=alice, options={}, input_password="zip-secret", process=False,
+                     uploads=[SimpleUploadedFile("a.zip", wav_bytes())])
     settings.FIELD_ENCRYPTION_KEYS = [new, old]
     call_command("rotate_api2convert_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
     settings.FIELD_ENCRYPTION_KEYS = [new]
     account.refresh_from_db()
     assert crypto.decrypt(account.key_encrypted) == VALID_KEY
+    assert input_password(job.inputs.get()) == "zip-secret"  # the input's password, rotated too
     settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
     with pytest.raises(CommandError):
         call_command("rotate_api2convert_keys")

@@ -1,11 +1,13 @@
 """The whole api2convert flow against the fake server: submit → poll → completed → proxied download."""
 
 from django.contrib.sessions.backends.db import SessionStore
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory
 
 from converter.models import Job, JobInput, JobOutput
 from converter.providers.api2convert import poll
 from converter.services.downloads import output_response
+from converter.services.jobs import job_create
 from tests.media import wav_bytes
 from tests.providers.conftest import poll_until_done, run_job, submit
 
@@ -95,6 +97,29 @@ def test_url_inputs_are_added_as_remote(fake, team, alice, account, scheduled):
     assert remote_inputs == [{"type": "remote", "source": f"{fake.url}/files/in.wav"}]
     assert not fake.calls("POST", "/upload/")
     assert job.outputs.get().download_name == "in.flac"
+
+
+def test_input_passwords_are_sent_as_credentials_then_forgotten(fake, team, alice, account, scheduled,
+                                                               settings):
+    settings.ALLOW_PRIVATE_URLS = True  # the fake's files are on 127.0.0.1
+    fake.files["in.wav"] = wav_bytes()
+    job = job_create(team=team, user=alice, options={}, engine="api2convert", input_password="s3cret",
+                     uploads=[SimpleUploadedFile("up.wav", wav_bytes(), content_type="audio/wav")],
+                     urls=[f"{fake.url}/files/in.wav"])
+    assert all(item.decrypt_password_encrypted for item in job.inputs.all())
+    run_job(job, scheduled)
+    assert job.status == Job.Status.COMPLETED
+    remote = fake.jobs[job.remote_id]
+    assert remote.payload["input"] == [{"type": "remote", "source": f"{fake.url}/files/in.wav",
+                                        "credentials": {"decrypt_password": "s3cret"}}]
+    assert remote.credentials == {"1": {"decrypt_password": "s3cret"}}  # the uploaded input, PATCHed
+    assert not job.inputs.exclude(decrypt_password_encrypted="").exists()
+
+
+def test_inputs_without_a_password_send_no_credentials(fake, make_job, scheduled):
+    job = make_job()
+    run_job(job, scheduled)
+    assert job.status == Job.Status.COMPLETED and not fake.jobs[job.remote_id].credentials
 
 
 def test_unknown_remote_status_is_not_terminal(fake, make_job, scheduled):

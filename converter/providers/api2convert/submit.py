@@ -13,6 +13,7 @@ from converter.providers.api2convert.client import RemoteFailure, failure_from
 from converter.providers.api2convert.job_state import job_cancel_remote, remote_apply, remote_delete
 from converter.providers.api2convert.status_map import local_status
 from converter.services.jobs import job_set
+from converter.services.passwords import input_password, input_passwords_forget
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ def _payload(job: Job) -> dict:
     payload = {
         "conversion": [{"category": "audio", "target": "flac", "options": options}],
         "process": False,
-        "input": [{"type": "remote", "source": job_input.source}
+        "input": [{"type": "remote", "source": job_input.source, **_credentials(job_input)}
                   for job_input in job.inputs.filter(type=JobInput.Type.REMOTE)],
     }
     if job.remote_password_encrypted:
@@ -32,6 +33,12 @@ def _payload(job: Job) -> dict:
     if url := callback_url(job):
         payload["callback"] = url
     return payload
+
+
+def _credentials(job_input: JobInput) -> dict:
+    """The vendor's input credentials: the password that opens a protected file, if it has one."""
+    password = input_password(job_input)
+    return {"credentials": {"decrypt_password": password}} if password else {}
 
 
 def _cancel_requested(job: Job) -> bool:
@@ -83,7 +90,11 @@ def _upload_and_start(client: Api2Convert, job: Job, remote: api2convert.Job) ->
         # Streamed from storage in chunks by httpx's multipart encoder, never read whole; the
         # file is seekable, so the SDK can replay the upload after a 429 (never after a 5xx).
         with job_input.file.open("rb") as stream:
-            client.jobs.upload(remote, stream, filename=job_input.filename)
+            uploaded = client.jobs.upload(remote, stream, filename=job_input.filename)
+        if credentials := _credentials(job_input):
+            # The vendor's PATCH /jobs/{id}/input/{file_id}, which the SDK has no call for; its
+            # transport carries the key, the retries and the error mapping of every other call.
+            client.jobs._transport.request("PATCH", f"/jobs/{remote.id}/input/{uploaded.id}", credentials)
     if _cancel_requested(job):
         job_cancel_remote(client, job)
         return
@@ -91,3 +102,4 @@ def _upload_and_start(client: Api2Convert, job: Job, remote: api2convert.Job) ->
     logger.info("job %s submitted to api2convert as %s", job.pk, remote.id)
     remote_apply(job, started)
     job_set(job, remote_password_encrypted="")  # sent: the plaintext is needed no more
+    input_passwords_forget(list(job.inputs.all()))
