@@ -14,6 +14,19 @@ worker_class = "gthread"
 workers = environ.Env().int("WEB_CONCURRENCY", default=2)
 threads = 8
 timeout = 120
+# Seconds a request may go without a byte from its client, or a response without the client taking
+# one, before the connection is dropped: otherwise a client that stalls in the middle of a request
+# holds one of the threads for as long as its connection lives (gunicorn 27 hands back to its
+# poller only a connection that has sent nothing yet). 0: no limit.
+CLIENT_TIMEOUT = environ.Env().int("CLIENT_TIMEOUT", default=60)
+
+
+def pre_request(worker, req) -> None:
+    """The client's socket gets CLIENT_TIMEOUT once its request has begun (gthread makes it blocking,
+    without one, each time it takes the connection)."""
+    sock = getattr(req.unreader, "sock", None)
+    if sock is not None and CLIENT_TIMEOUT:
+        sock.settimeout(CLIENT_TIMEOUT)
 
 # glibc's malloc parameters (mallopt's numbers, from malloc.h).
 M_TRIM_THRESHOLD = -1

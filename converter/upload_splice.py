@@ -8,6 +8,10 @@ already in the file. Measured on a 1 GiB upload through the convert form under g
 hour: 1.0-1.2 GiB/s read and parsed in Python, 1.5-1.9 GiB/s spliced, against 2.9-3.5 GiB/s for a
 sink that drops the body (docs/performance.md).
 
+A socket with a timeout (config/gunicorn.conf.py sets one, against clients that stall) has a
+non-blocking descriptor underneath: a splice that finds nothing waits in poll() up to that long,
+then raises TimeoutError, as a read of the socket would.
+
 Only under gunicorn, on Linux, over a plain socket, for a body of known length: SocketBody.of()
 answers None for anything else (runserver, the test client, TLS, chunked bodies) and the body is
 parsed in Python as before. Taking over the socket means taking gunicorn's read-ahead and
@@ -23,6 +27,7 @@ import ctypes
 import fcntl
 import os
 import queue
+import select
 import socket
 import threading
 
@@ -54,7 +59,7 @@ class SocketBody:
     def of(cls, meta: dict) -> SocketBody | None:
         sock, body = meta.get("gunicorn.socket"), meta.get("wsgi.input")
         if _memmem is None or not hasattr(os, "splice") or type(sock) is not socket.socket \
-                or sock.gettimeout() is not None or not isinstance(body, Body) \
+                or sock.gettimeout() == 0 or not isinstance(body, Body) \
                 or not isinstance(body.reader, LengthReader) \
                 or not hasattr(body.reader.unreader, "take_buffered"):
             return None
@@ -83,7 +88,7 @@ class SocketBody:
                 with contextlib.suppress(OSError):  # above fs.pipe-max-size: the default 64 KiB
                     fcntl.fcntl(write_end, F_SETPIPE_SZ, STEP)
                 while taken < limit and scanner.found is None:
-                    moved = os.splice(self.socket.fileno(), write_end, min(STEP, limit - taken))
+                    moved = self._from_socket(write_end, min(STEP, limit - taken))
                     if not moved:  # the client went away: the parser reports the short body
                         break
                     pending = moved
@@ -105,6 +110,18 @@ class SocketBody:
         os.ftruncate(fd, cut)
         os.lseek(fd, cut, os.SEEK_SET)
         return taken, tail
+
+
+    def _from_socket(self, pipe: int, count: int) -> int:
+        """splice() up to `count` bytes from the socket; 0 when the client has gone."""
+        while True:
+            try:
+                return os.splice(self.socket.fileno(), pipe, count)
+            except BlockingIOError:  # a socket with a timeout: wait for data up to that long
+                waiting = select.poll()
+                waiting.register(self.socket.fileno(), select.POLLIN)
+                if not waiting.poll(self.socket.gettimeout() * 1000):
+                    raise TimeoutError("timed out") from None
 
 
 def write_all(fd: int, data: bytes) -> None:

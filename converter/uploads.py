@@ -226,6 +226,9 @@ def parse(request: HttpRequest, stream, length: int, boundary: bytes, encoding: 
     except MultipartError as exc:
         body.close_files()
         raise MultiPartParserError(f"Invalid multipart body: {exc}") from exc
+    except TimeoutError as exc:  # the server's read timeout (config/gunicorn.conf.py): a 400, not a 500
+        body.close_files()
+        raise MultiPartParserError("The upload stalled: nothing arrived for too long.") from exc
     except BaseException:
         body.close_files()
         raise

@@ -1,7 +1,7 @@
 """The whole upload path as `make run` serves it: a large file posted to the convert form of a
 real gunicorn (config/gunicorn.conf.py), its bytes spliced from the socket into the temporary
 file (converter/upload_splice.py), the options sent after the file still read, and the job
-converted by a real worker."""
+converted by a real worker; a client that stalls mid-upload is answered 400 and frees its thread."""
 
 import hashlib
 import http.client
@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import mutagen.flac
@@ -23,6 +24,7 @@ from tests.workers import REPO
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("live")]
 
 CSRF = "livecsrftoken0123456789abcdefghi"  # 32 letters and digits: a valid unmasked secret
+CLIENT_TIMEOUT = 3  # seconds (config/gunicorn.conf.py; 60 by default)
 
 
 @pytest.fixture
@@ -33,7 +35,8 @@ def web(worker_env, tmp_path):
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "config/gunicorn.conf.py",
              "--bind", "127.0.0.1:0", "--workers", "1"],
-            cwd=REPO, env={**worker_env, "LOG_LEVEL": "DEBUG"}, stdout=out, stderr=subprocess.STDOUT)
+            cwd=REPO, env={**worker_env, "LOG_LEVEL": "DEBUG", "CLIENT_TIMEOUT": str(CLIENT_TIMEOUT)},
+            stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
         while not (bound := re.search(rb"Listening at: http://127\.0\.0\.1:(\d+)", log.read_bytes())):
@@ -95,3 +98,26 @@ def test_a_large_upload_is_spliced_and_converted_with_the_options_sent_after_it(
     info = mutagen.flac.FLAC(job.outputs.get().file.path).info
     assert (info.sample_rate, info.channels) == (22050, 1)
     assert info.length == pytest.approx(40.0, abs=0.01)
+
+
+def test_a_client_that_stalls_mid_upload_gets_a_400_and_the_server_stays_free(web, alice, team):
+    port, log = web
+    client = Client()
+    client.force_login(alice)
+    cookie = f"sessionid={client.cookies['sessionid'].value}; csrftoken={CSRF}"
+    boundary = "----stall"
+    head = _field(boundary, "csrfmiddlewaretoken", CSRF) + (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.wav\"\r\n"
+        "Content-Type: audio/wav\r\n\r\n").encode()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.putrequest("POST", "/")
+    for name, value in {"Cookie": cookie, "Content-Type": f"multipart/form-data; boundary={boundary}",
+                        "Content-Length": str(len(head) + 8 * 1024 * 1024),
+                        "Referer": f"http://127.0.0.1:{port}/"}.items():
+        connection.putheader(name, value)
+    connection.endheaders()
+    connection.send(head + os.urandom(5 * 1024 * 1024))  # then nothing, the connection kept open
+    response = connection.getresponse()
+    assert response.status == 400  # after CLIENT_TIMEOUT seconds without a byte
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as health:
+        assert health.status == 200

@@ -52,15 +52,20 @@ def splices(monkeypatch) -> list[int]:
     return taken
 
 
-def through_gunicorn(body: bytes, *, cut_at: int | None = None, then: bytes = NEXT_REQUEST):
+def through_gunicorn(body: bytes, *, cut_at: int | None = None, then: bytes = NEXT_REQUEST,
+                     timeout: float | None = None, stall: bool = False):
     """Send `body` as a POST over a loopback connection (in pieces of odd sizes, then the next
     request behind it), and parse it from gunicorn's request on the other end. Returns the parse
-    and the request gunicorn reads next. cut_at: the client hangs up after that many body bytes."""
+    and the request gunicorn reads next. cut_at: the client hangs up after that many body bytes,
+    or with `stall`, goes silent with its connection open; timeout: the server socket's, as
+    config/gunicorn.conf.py sets it."""
     with socket.create_server(("127.0.0.1", 0)) as listener:
         client = socket.create_connection(listener.getsockname())
         server, address = listener.accept()
+    server.settimeout(timeout)
     head = (f"POST /convert HTTP/1.1\r\nHost: test\r\nContent-Type: {MULTIPART_CONTENT}\r\n"
             f"Content-Length: {len(body)}\r\n\r\n").encode()
+    parsed_or_failed = threading.Event()
 
     def send():
         data = head + (body if cut_at is None else body[:cut_at])
@@ -68,6 +73,8 @@ def through_gunicorn(body: bytes, *, cut_at: int | None = None, then: bytes = NE
             client.sendall(data[start:start + 777_777])
         if cut_at is None:
             client.sendall(then)
+        elif stall:
+            parsed_or_failed.wait()
         client.shutdown(socket.SHUT_WR)
 
     sender = threading.Thread(target=send)
@@ -80,6 +87,7 @@ def through_gunicorn(body: bytes, *, cut_at: int | None = None, then: bytes = NE
             parsed = parse(Request(meta), LimitedStream(request.body, len(body)), len(body),
                            BOUNDARY.encode(), "utf-8")
         finally:
+            parsed_or_failed.set()
             sender.join()
         assert request.body.read() == b""  # gunicorn knows the body is over
         following = next(requests, None)
@@ -167,15 +175,32 @@ def test_a_client_that_hangs_up_mid_file_leaves_no_temporary_file(temp_dir):
     assert not any(temp_dir.iterdir())
 
 
-def test_other_servers_and_sockets_with_a_timeout_parse_in_python():
+def test_other_servers_and_non_blocking_sockets_parse_in_python():
     plain = socket.socket()
     try:
         assert SocketBody.of({}) is None
         assert SocketBody.of({"gunicorn.socket": plain, "wsgi.input": object()}) is None
-        plain.settimeout(5)  # a socket with a timeout is non-blocking underneath
+        plain.setblocking(False)
         assert SocketBody.of({"gunicorn.socket": plain, "wsgi.input": object()}) is None
     finally:
         plain.close()
+
+
+def test_a_socket_with_a_timeout_is_spliced_too(temp_dir, splices):
+    """config/gunicorn.conf.py gives every request's socket a timeout: its descriptor is then
+    non-blocking, and the splice waits for data in poll()."""
+    body = encode_multipart(BOUNDARY, {"files": random_file("a.wav", 9 * MIB), "after": "kept"})
+    parsed, following = through_gunicorn(body, timeout=30)
+    assert described(*parsed) == described(*djangos(body))
+    assert splices and sum(splices) > 4 * MIB and following.path == "/next"
+
+
+@pytest.mark.parametrize("stall_at", [200, 7 * MIB])  # in the part's headers (read in Python); spliced
+def test_a_client_that_stalls_mid_file_is_a_bad_request_and_leaves_no_temporary_file(temp_dir, stall_at):
+    body = encode_multipart(BOUNDARY, {"files": random_file("big.wav", 12 * MIB)})
+    with pytest.raises(MultiPartParserError, match="stalled"):
+        through_gunicorn(body, cut_at=stall_at, stall=True, timeout=0.5)
+    assert not any(temp_dir.iterdir())
 
 
 def test_a_pipe_that_cannot_grow_still_splices(temp_dir, splices, monkeypatch):
