@@ -2,9 +2,12 @@
 
 import mutagen.flac
 import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from converter.models import Job
 from tests import media
+from tests.web.conftest import make_job
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("live"), pytest.mark.e2e]
 
@@ -79,3 +82,21 @@ def test_password_protected_result(page, worker, wav, tmp_path):
     assert caught.value.suggested_filename == "interview.flac"
     assert mutagen.flac.FLAC(saved).info.sample_rate == 44100
     assert Job.objects.get().outputs.get().downloads_counter == 1
+
+
+def test_on_a_phone_every_page_of_the_menu_fits_its_width(page):
+    """390 px wide (a small phone): the menu wraps instead of pushing entries off the screen."""
+    sign_up(page, "on-the-road")
+    user = get_user_model().objects.get(username="on-the-road")
+    for status in (Job.Status.COMPLETED, Job.Status.FAILED):  # the history and usage have rows
+        make_job(user.teams.get(), user, status=status, progress=100, finished_at=timezone.now())
+    page.set_viewport_size({"width": 390, "height": 844})
+    entries = page.locator("nav.site-nav a")
+    names = entries.all_inner_texts()
+    assert {"Convert", "History", "Settings", "API keys"} <= set(names)
+    for index in range(len(names)):
+        page.locator("nav.site-nav a").nth(index).click()
+        page.wait_for_load_state()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), page.url
+        box = page.locator("nav.site-nav a").nth(index).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, names[index]
