@@ -8,8 +8,8 @@ the file is then renamed into place: a rename within one folder is atomic.
 
 Celery runs a polled broker in its blocking loop (synloop), which looks for a shutdown only
 between two waits for a message of up to 2 s each: here a wait ends after SHUTDOWN_CHECK, so a
-stopped idle worker exits ~2 s sooner (3.5-4 s in all, under the 5 s that honcho, `make run`,
-waits before it kills).
+stopped idle worker exits ~3 s sooner (~3.2 s in all, against ~6.2 s: under the 5 s that honcho,
+`make run`, waits before it kills).
 """
 
 import os

@@ -218,8 +218,9 @@ def parse(request: HttpRequest, stream, length: int, boundary: bytes, encoding: 
                     and _parser_holds_nothing(chunk, delimiter):
                 taken, tail = body.file.splice(socket_body, limit, delimiter)
                 remaining -= taken
-                body.file_size += taken - len(tail)
-                logger.debug("upload: %d bytes spliced into %s", taken - len(tail), body.file.upload.name)
+                spliced = taken - len(tail)
+                body.file_size += spliced
+                logger.debug("upload: %d bytes spliced into %s", spliced, body.file.upload.name)
                 if tail:
                     feed(tail)
         parser.close()

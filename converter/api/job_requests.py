@@ -103,7 +103,7 @@ class InputRequest:
     password: str = ""  # credentials.decrypt_password: what opens the file when it is protected
 
 
-def input_password(item: dict, name: str = "") -> str:
+def credentials_password(item: dict, name: str = "") -> str:
     """An InputFile's (or a PatchableCredentials') credentials.decrypt_password, "" when not
     given; the vendor's other credentials are for cloud storages, which we do not fetch from."""
     credentials = _object(item.get("credentials"), _field(name, "credentials"))
@@ -137,7 +137,7 @@ def input_request(item: Any, name: str = "", *, reuse: bool = False) -> InputReq
             check_public_url(source)
         except UrlRefused as exc:
             raise invalid_field(_field(name, "source"), str(exc)) from None
-    return InputRequest(kind, source.strip(), input_password(item, name))
+    return InputRequest(kind, source.strip(), credentials_password(item, name))
 
 
 def _inputs(body: dict) -> list[InputRequest]:

@@ -7,12 +7,11 @@ opens it when it is protected (`credentials.decrypt_password`, on adding or by P
 
 import uuid
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from converter.api.auth import caller_membership, job_authorised
 from converter.api.http import api_base, endpoint, invalid_field, json_body, json_object, one_or_404
-from converter.api.job_requests import input_password, input_request
+from converter.api.job_requests import credentials_password, input_request
 from converter.api.problems import service_problems
 from converter.api.serializers import input_json, upload_server
 from converter.models import Job, JobInput
@@ -46,14 +45,11 @@ def _add(request: HttpRequest, job: Job) -> JobInput:
                                     "job's token in X-Api2convert-Token).")
     wanted = input_request(body, reuse=True)
     membership = caller_membership(request)
-    with service_problems(), transaction.atomic():
+    with service_problems():
         if wanted.type == "remote":
-            added = job_input_add_url(job, wanted.source, membership=membership)
-        else:
-            added = job_input_reuse(job, _team_input(request, wanted.source), membership=membership)
-        if wanted.password:
-            job_input_password_set(job, added, wanted.password, membership=membership)
-    return added
+            return job_input_add_url(job, wanted.source, membership=membership, password=wanted.password)
+        return job_input_reuse(job, _team_input(request, wanted.source), membership=membership,
+                               password=wanted.password)
 
 
 def _team_input(request: HttpRequest, input_id: str) -> JobInput:
@@ -112,4 +108,5 @@ def _patch_credentials(request: HttpRequest, job: Job, job_input: JobInput) -> N
         raise invalid_field("credentials", "Give credentials.decrypt_password: the password that opens "
                                            "the file.")
     with service_problems():
-        job_input_password_set(job, job_input, input_password(body), membership=caller_membership(request))
+        job_input_password_set(job, job_input, credentials_password(body),
+                               membership=caller_membership(request))

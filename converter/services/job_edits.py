@@ -61,35 +61,48 @@ def _require_room(job: Job) -> None:
         raise JobInvalid(f"At most {settings.MAX_UPLOAD_FILES} inputs per job.")
 
 
-def job_input_add_url(job: Job, url: str, *, membership: Membership | None) -> JobInput:
-    """A URL input (a public http(s) address, checked as at creation), fetched when the job runs."""
+def _password_encrypted(password: str) -> str:
+    """An input's password as stored; JobInvalid when it is too long."""
+    try:
+        return input_password_encrypted(password)
+    except ValueError as exc:
+        raise JobInvalid(str(exc)) from None
+
+
+def job_input_add_url(job: Job, url: str, *, membership: Membership | None, password: str = "") -> JobInput:
+    """A URL input (a public http(s) address, checked as at creation), fetched when the job runs;
+    `password` opens it if it is protected."""
     _require_may_change(membership, job)
     try:
         check_public_url(url)
     except UrlRefused as exc:
         raise JobInvalid(str(exc)) from None
+    encrypted = _password_encrypted(password)
     with transaction.atomic():
         _require_room(_lock_incomplete(job))
-        return input_add_remote(job, url.strip())
+        return input_add_remote(job, url.strip(), encrypted)
 
 
-def job_input_reuse(job: Job, source: JobInput, *, membership: Membership | None) -> JobInput:
+def job_input_reuse(job: Job, source: JobInput, *, membership: Membership | None,
+                    password: str = "") -> JobInput:
     """Another input of the team again (api2convert's `input_id`): a stored upload is copied, a URL
-    is fetched again. The caller has checked that `source` belongs to the job's team."""
+    is fetched again; `password` opens it if it is protected. The caller has checked that
+    `source` belongs to the job's team."""
     _require_may_change(membership, job)
     if source.job.team_id != job.team_id:
         raise JobInvalid("That input does not exist in this team.")
     if source.type == JobInput.Type.REMOTE:
-        return job_input_add_url(job, source.source, membership=membership)
+        return job_input_add_url(job, source.source, membership=membership, password=password)
     if not (source.file and source.file.storage.exists(source.file.name)):
         raise JobInvalid(f"The file “{source.filename}” is no longer stored.")
     quota_check_file(job.team, source.filename, source.size)
+    encrypted = _password_encrypted(password)
     with transaction.atomic():
         _require_room(_lock_incomplete(job))
         with source.file.open("rb") as stored:
             copy = File(stored, name=display_filename(source.filename))
             copy.content_type = source.content_type
-            return input_add_upload(job, copy)
+            return input_add_upload(job, copy, encrypted)
 
 
 def job_input_remove(job: Job, job_input: JobInput, *, membership: Membership | None) -> None:
@@ -107,10 +120,7 @@ def job_input_password_set(job: Job, job_input: JobInput, password: str, *,
                            membership: Membership | None) -> None:
     """What opens the input when it is protected (an encrypted ZIP, a PDF); "" removes it."""
     _require_may_change(membership, job)
-    try:
-        encrypted = input_password_encrypted(password)
-    except ValueError as exc:
-        raise JobInvalid(str(exc)) from None
+    encrypted = _password_encrypted(password)
     with transaction.atomic():
         _lock_incomplete(job)
         job_input.decrypt_password_encrypted = encrypted

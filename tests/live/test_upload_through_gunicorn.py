@@ -52,22 +52,36 @@ def _field(boundary: str, name: str, value: str) -> bytes:
     return f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n".encode()
 
 
-def post_form(port: int, cookie: str, wav: Path, after_file: dict) -> http.client.HTTPResponse:
-    """The convert form as a browser posts it: the token, the file in 1 MiB writes, then fields."""
-    boundary = "----live" + os.urandom(8).hex()
+def signed_in_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}; csrftoken={CSRF}"
+
+
+def start_form_post(port: int, cookie: str, boundary: str, filename: str,
+                    after_head: int) -> http.client.HTTPConnection:
+    """The convert form's POST as a browser starts it: its headers, then the token and the file
+    part's head sent; the caller sends the `after_head` bytes that follow (the file, then fields)."""
     head = _field(boundary, "csrfmiddlewaretoken", CSRF) + (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{wav.name}\"\r\n"
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{filename}\"\r\n"
         "Content-Type: audio/wav\r\n\r\n").encode()
-    tail = b"\r\n" + b"".join(_field(boundary, name, value) for name, value in after_file.items())[:-2]
-    tail += f"\r\n--{boundary}--\r\n".encode()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     connection.putrequest("POST", "/")
     for name, value in {"Cookie": cookie, "Content-Type": f"multipart/form-data; boundary={boundary}",
-                        "Content-Length": str(len(head) + wav.stat().st_size + len(tail)),
+                        "Content-Length": str(len(head) + after_head),
                         "Referer": f"http://127.0.0.1:{port}/"}.items():
         connection.putheader(name, value)
     connection.endheaders()
     connection.send(head)
+    return connection
+
+
+def post_form(port: int, cookie: str, wav: Path, after_file: dict) -> http.client.HTTPResponse:
+    """The convert form as a browser posts it: the token, the file in 1 MiB writes, then fields."""
+    boundary = "----live" + os.urandom(8).hex()
+    tail = b"\r\n" + b"".join(_field(boundary, name, value) for name, value in after_file.items())[:-2]
+    tail += f"\r\n--{boundary}--\r\n".encode()
+    connection = start_form_post(port, cookie, boundary, wav.name, wav.stat().st_size + len(tail))
     with wav.open("rb") as source:
         while block := source.read(1024 * 1024):
             connection.send(block)
@@ -79,11 +93,7 @@ def test_a_large_upload_is_spliced_and_converted_with_the_options_sent_after_it(
         web, worker, live_settings, alice, team, tmp_path):
     port, log = web
     wav = media.tone(tmp_path / "long take.wav", seconds=40.0)  # 6.7 MiB: past SPLICE_AT_LEAST
-    client = Client()
-    client.force_login(alice)
-    cookie = f"sessionid={client.cookies['sessionid'].value}; csrftoken={CSRF}"
-
-    response = post_form(port, cookie, wav, {"frequency": "22050", "channels": "mono"})
+    response = post_form(port, signed_in_cookie(alice), wav, {"frequency": "22050", "channels": "mono"})
 
     assert response.status == 302, response.read()[:2000]
     job_id = re.search(r"/jobs/([0-9a-f-]{36})/", response.getheader("Location")).group(1)
@@ -102,21 +112,8 @@ def test_a_large_upload_is_spliced_and_converted_with_the_options_sent_after_it(
 
 def test_a_client_that_stalls_mid_upload_gets_a_400_and_the_server_stays_free(web, alice, team):
     port, log = web
-    client = Client()
-    client.force_login(alice)
-    cookie = f"sessionid={client.cookies['sessionid'].value}; csrftoken={CSRF}"
-    boundary = "----stall"
-    head = _field(boundary, "csrfmiddlewaretoken", CSRF) + (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.wav\"\r\n"
-        "Content-Type: audio/wav\r\n\r\n").encode()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    connection.putrequest("POST", "/")
-    for name, value in {"Cookie": cookie, "Content-Type": f"multipart/form-data; boundary={boundary}",
-                        "Content-Length": str(len(head) + 8 * 1024 * 1024),
-                        "Referer": f"http://127.0.0.1:{port}/"}.items():
-        connection.putheader(name, value)
-    connection.endheaders()
-    connection.send(head + os.urandom(5 * 1024 * 1024))  # then nothing, the connection kept open
+    connection = start_form_post(port, signed_in_cookie(alice), "----stall", "a.wav", 8 * 1024 * 1024)
+    connection.send(os.urandom(5 * 1024 * 1024))  # then nothing, the connection kept open
     response = connection.getresponse()
     assert response.status == 400  # after CLIENT_TIMEOUT seconds without a byte
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as health:
