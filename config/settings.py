@@ -216,9 +216,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_queue_dir / "processed"),
         "control_folder": str(_queue_dir / "control"),
         "store_processed": False,
-        # The default 1 s would be felt on every job. Each job waits half of it on average
-        # before a free worker process takes it (bench/batch.py): 0.02 s costs an idle worker
-        # ~1 % of a core (0.05: 0.7 %, 0.01: 2.2 %; docs/performance.md).
+        # On Linux a waiting worker wakes on a message (converter/broker.py); it polls only where
+        # inotify is missing and while its prefetch is full. The default 1 s would then be felt
+        # on every job, each waiting half of it on average for a free worker process
+        # (bench/batch.py); polling every 0.02 s costs an idle worker ~1 % of a core.
         "polling_interval": 0.02,
     }
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None

@@ -1,5 +1,7 @@
 """Uploads with the job's token, and downloads of real results through the output URIs."""
 
+import hashlib
+
 import pytest
 
 from converter.models import Job, JobOutput
@@ -54,7 +56,10 @@ def test_completed_job_lists_its_output(api, completed):
     [output] = completed["output"]
     assert output["uri"] == f"http://testserver/v2/dl/output/{output['id']}"
     assert output["filename"] == "tone.flac" and output["content_type"] == "audio/flac"
-    assert output["status"] == "enabled" and output["size"] > 0 and len(output["checksum"]) == 32
+    assert output["status"] == "enabled" and output["size"] > 0
+    stored = JobOutput.objects.get(pk=output["id"]).file
+    with stored.open("rb") as stream:
+        assert output["checksum"] == hashlib.file_digest(stream, "sha256").hexdigest()
     assert output["source"]["input"] == [completed["input"][0]["id"]]
     assert output["metadata"]["sample_rate"] == 8000
     assert api("GET", f"/jobs/{completed['id']}/output").json() == [output]

@@ -1,12 +1,14 @@
 """The embedded broker never shows a worker a message that is still being written
-(converter/broker.py: kombu issue #1551 lost such messages and stopped the worker), and lets an
-idle worker see a shutdown soon."""
+(converter/broker.py: kombu issue #1551 lost such messages and stopped the worker), lets an
+idle worker see a shutdown soon, and wakes a waiting worker when a message comes."""
 
 import os
 from queue import Empty
+from types import SimpleNamespace
 
 import pytest
-from kombu import Connection
+from inotify_simple import INotify
+from kombu import Connection, Consumer, Queue
 from kombu.transport import filesystem
 
 from converter.broker import SHUTDOWN_CHECK
@@ -57,10 +59,68 @@ def test_the_embedded_default_uses_it(settings):
     assert settings.CELERY_BROKER_TRANSPORT == "converter.broker:Transport"
 
 
-def test_a_bounded_wait_for_a_message_is_cut_short_so_the_worker_sees_a_shutdown(channel, monkeypatch):
+@pytest.fixture
+def consumer(channel):
+    """The channel consuming the "celery" queue, as a worker's; what it receives in .received."""
+    consumer = Consumer(channel, [Queue("celery")], accept=["json"])
+    consumer.received = []
+    consumer.register_callback(lambda body, message: consumer.received.append(body) or message.ack())
+    with consumer:
+        yield consumer
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """The timeouts (ms) of the waits on the inotify watch; .before runs before each wait."""
+    seen, real_read = SimpleNamespace(timeouts=[], before=lambda: None), INotify.read
+
+    def read(self, timeout=None, read_delay=None):
+        seen.timeouts.append(timeout)
+        seen.before()
+        return real_read(self, timeout=timeout)
+
+    monkeypatch.setattr(INotify, "read", read)
+    return seen
+
+
+def test_a_waiting_worker_wakes_on_a_message_instead_of_polling(channel, consumer, reads, monkeypatch):
+    monkeypatch.setattr("converter.broker.sleep", lambda seconds: pytest.fail("polled"))
+    looks = []
+    real_get = channel._get
+    monkeypatch.setattr(channel, "_get", lambda queue: looks.append(queue) or real_get(queue))
+    # The message is queued while the worker waits; the wait ends on it, at once.
+    reads.before = lambda: channel.connection.client.Producer().publish({"n": 1}, routing_key="celery")
+    channel.connection.client.drain_events(timeout=2.0)
+    assert consumer.received == [{"n": 1}]
+    [timeout] = reads.timeouts
+    assert 0 < timeout <= SHUTDOWN_CHECK * 1000
+    assert len(looks) == 2  # one look before the wait, one after it
+
+
+def test_a_bounded_wait_for_a_message_is_cut_short_so_the_worker_sees_a_shutdown(channel, consumer, reads):
     """Celery's loop for polled brokers checks for a shutdown between waits of 2 s: each wait
-    ends after SHUTDOWN_CHECK instead, and an unbounded one stays unbounded."""
+    ends after SHUTDOWN_CHECK instead."""
+    with pytest.raises(TimeoutError):
+        channel.connection.client.drain_events(timeout=2.0)
+    assert reads.timeouts and all(0 < timeout <= SHUTDOWN_CHECK * 1000 for timeout in reads.timeouts)
+    assert consumer.received == []
+
+
+def test_a_worker_with_its_prefetch_full_polls(channel, consumer, reads, monkeypatch):
+    """No file event says that a job has ended and freed a place for the next message."""
+    naps = []
+    monkeypatch.setattr(channel.qos, "can_consume", lambda: False)
+    monkeypatch.setattr("converter.broker.sleep", naps.append)
+    channel.connection.client.Producer().publish({"n": 1}, routing_key="celery")
+    with pytest.raises(TimeoutError):
+        channel.connection.client.drain_events(timeout=0.05)
+    assert naps and reads.timeouts == [] and consumer.received == []
+
+
+def test_without_inotify_kombu_polls_with_the_wait_cut_short(channel, monkeypatch):
+    """Where inotify is missing (not Linux); an unbounded wait stays unbounded."""
     waits = []
+    monkeypatch.setattr("converter.broker._arrivals_watch", lambda folder: None)
     monkeypatch.setattr(filesystem.Transport, "drain_events",
                         lambda self, connection, timeout=None: waits.append(timeout))
     connection = channel.connection.client
