@@ -3,11 +3,11 @@
 import re
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from converter.models import Job, Preset
 from converter.options import BUILTIN_PRESETS, OPTIONS
+from tests.web.uploads import wav_header
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -129,7 +129,7 @@ def test_submit_without_inputs_says_so(alice_client):
 
 
 def test_submit_creates_a_job_and_shows_it(alice_client, team):
-    upload = SimpleUploadedFile("take 1.wav", b"RIFF....WAVE", content_type="audio/wav")
+    upload = wav_header("take 1.wav")
     response = alice_client.post(reverse("convert"), {"files": [upload], "frequency": "48000"}, **HTMX)
     assert response.status_code == 200
     job = Job.objects.get()
@@ -142,7 +142,7 @@ def test_submit_creates_a_job_and_shows_it(alice_client, team):
 
 
 def test_submit_without_javascript_redirects_to_the_job(alice_client):
-    upload = SimpleUploadedFile("a.wav", b"RIFF....WAVE")
+    upload = wav_header()
     response = alice_client.post(reverse("convert"), {"files": [upload]})
     job = Job.objects.get()
     assert response.status_code == 302

@@ -8,11 +8,8 @@ from converter.models import Job, JobInput
 from converter.services.jobs import job_run
 from converter.services.passwords import input_password
 from tests import media
+from tests.web.uploads import wav_header
 from tests.zips import member, write_zip
-
-
-def wav(name="a.wav"):
-    return SimpleUploadedFile(name, b"RIFF....WAVE", content_type="audio/wav")
 
 
 def test_the_form_has_a_labelled_password_field_left_out_of_option_checks(alice_client):
@@ -24,7 +21,7 @@ def test_the_form_has_a_labelled_password_field_left_out_of_option_checks(alice_
 
 def test_every_input_of_the_job_gets_the_password(alice_client, settings):
     settings.ALLOW_PRIVATE_URLS = True
-    response = alice_client.post(reverse("convert"), {"files": [wav("a.zip"), wav("b.pdf")],
+    response = alice_client.post(reverse("convert"), {"files": [wav_header("a.zip"), wav_header("b.pdf")],
                                                       "urls": "http://127.0.0.1:9/c.zip",
                                                       "input_password": "s3cret"})
     assert response.status_code == 302
@@ -34,7 +31,7 @@ def test_every_input_of_the_job_gets_the_password(alice_client, settings):
 
 
 def test_no_password_stores_none(alice_client):
-    alice_client.post(reverse("convert"), {"files": [wav()], "input_password": ""})
+    alice_client.post(reverse("convert"), {"files": [wav_header()], "input_password": ""})
     assert JobInput.objects.get().decrypt_password_encrypted == ""
 
 
@@ -42,7 +39,7 @@ def test_a_refused_job_does_not_show_the_password_back(alice_client):
     response = alice_client.post(reverse("convert"), {"input_password": "s3cret"})  # no file, no URL
     assert response.status_code == 422 and "Give at least one file or URL." in response.content.decode()
     assert "s3cret" not in response.content.decode()
-    too_long = alice_client.post(reverse("convert"), {"files": [wav()], "input_password": "x" * 201})
+    too_long = alice_client.post(reverse("convert"), {"files": [wav_header()], "input_password": "x" * 201})
     assert too_long.status_code == 422 and "at most 200 characters" in too_long.content.decode()
     assert not Job.objects.exists()
 
