@@ -7,6 +7,9 @@ WEB_CONCURRENCY sets the processes, 2 by default.
 
 import ctypes
 import ctypes.util
+import logging
+import socket
+import struct
 
 import environ
 
@@ -19,6 +22,34 @@ timeout = 120
 # holds one of the threads for as long as its connection lives (gunicorn 27 hands back to its
 # poller only a connection that has sent nothing yet). 0: no limit.
 CLIENT_TIMEOUT = environ.Env().int("CLIENT_TIMEOUT", default=60)
+
+
+def when_ready(server) -> None:
+    """The kernel's own receive and send timeouts on the listening sockets, which every accepted
+    connection inherits: they hold while gunicorn reads a request's headers on a blocking socket,
+    before pre_request can set Python's timeout, so a client that sends half its headers and
+    stops is dropped too (logged in one line, below) instead of keeping the thread."""
+    if CLIENT_TIMEOUT:
+        timeval = struct.pack("ll", CLIENT_TIMEOUT, 0)  # struct timeval: seconds, microseconds
+        for listener in server.LISTENERS:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+
+
+class _StalledClientLine(logging.Filter):
+    """gunicorn logs a client dropped by the kernel's timeout with a traceback ("Socket error
+    processing request."); one line says it, and a stream of such clients floods no log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], BlockingIOError):
+            record.msg = "A client sent no byte for %s s: its connection was closed."
+            record.args, record.exc_info, record.exc_text = (CLIENT_TIMEOUT,), None, None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+def post_worker_init(worker) -> None:
+    worker.log.error_log.addFilter(_StalledClientLine())
 
 
 def pre_request(worker, req) -> None:

@@ -1,12 +1,14 @@
 """The whole upload path as `make run` serves it: a large file posted to the convert form of a
 real gunicorn (config/gunicorn.conf.py), its bytes spliced from the socket into the temporary
 file (converter/upload_splice.py), the options sent after the file still read, and the job
-converted by a real worker; a client that stalls mid-upload is answered 400 and frees its thread."""
+converted by a real worker; a client that stalls mid-upload is answered 400 and frees its thread,
+and so does one that stalls halfway through its headers."""
 
 import hashlib
 import http.client
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -118,3 +120,22 @@ def test_a_client_that_stalls_mid_upload_gets_a_400_and_the_server_stays_free(we
     assert response.status == 400  # after CLIENT_TIMEOUT seconds without a byte
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as health:
         assert health.status == 200
+
+
+def test_clients_that_stall_in_their_headers_are_dropped_and_free_every_thread(web):
+    """More such clients than the worker has threads (config/gunicorn.conf.py: 8); the server
+    answers again once CLIENT_TIMEOUT has passed, and has closed each of them."""
+    port, log = web
+    stalled = []
+    for _ in range(9):
+        client = socket.create_connection(("127.0.0.1", port))
+        client.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # no blank line: unfinished
+        stalled.append(client)
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=30) as health:
+        assert health.status == 200
+    for client in stalled:
+        client.settimeout(30)
+        with client:
+            assert client.recv(1) == b""  # closed by the server, not answered
+    logged = log.read_text(errors="replace")
+    assert logged.count(f"A client sent no byte for {CLIENT_TIMEOUT} s") == 9 and "Traceback" not in logged
