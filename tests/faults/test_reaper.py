@@ -13,6 +13,7 @@ from config.celery import app as celery_app
 from converter import tasks
 from converter.models import Job, JobOutput, Team
 from converter.providers.local import LocalProvider
+from converter.services import jobs as services_jobs
 from converter.services import reaper
 
 pytestmark = pytest.mark.django_db
@@ -72,6 +73,12 @@ def test_a_second_delivery_does_not_run_the_job_again(team, alice):
     LocalProvider().run(job)  # a duplicate message: the job is not queued, so not claimed
     job.refresh_from_db()
     assert job.status == Job.Status.PROCESSING and job.attempts == 1
+
+
+def test_a_message_for_a_deleted_or_ended_job_does_nothing(team, alice, monkeypatch):
+    monkeypatch.setattr(LocalProvider, "run", lambda self, job: pytest.fail(f"ran {job.status}"))
+    services_jobs.job_run("00000000-0000-4000-8000-000000000000")  # deleted while its message waited
+    services_jobs.job_run(_job(team, alice, Job.Status.CANCELED, age=0).pk)
 
 
 def test_a_restarted_job_removes_what_the_dead_worker_half_saved(settings, team, alice):
