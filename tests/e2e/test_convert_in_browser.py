@@ -73,15 +73,19 @@ def test_password_protected_result(page, worker, wav, tmp_path):
     page.click("form[data-unlock] button[type=submit]")
     page.get_by_role("alert").filter(has_text="Wrong password").wait_for()
 
-    # Any one of the listed passwords unlocks it.
-    page.fill("input[name=password]", "second secret")
+    # Any one of the listed passwords unlocks it, from the job's card.
+    page.go_back()
+    page.fill("form[data-unlock] input[name=password]", "second secret")
     with page.expect_download() as caught:
-        page.click("button:has-text('Download')")
+        page.click("form[data-unlock] button[type=submit]")
     saved = tmp_path / "protected.flac"
     caught.value.save_as(saved)
     assert caught.value.suggested_filename == "interview.flac"
     assert mutagen.flac.FLAC(saved).info.sample_rate == 44100
     assert Job.objects.get().outputs.get().downloads_counter == 1
+    # The card then shows the player and a plain download link (app.js refreshes it).
+    page.locator("article.job audio").wait_for()
+    assert page.locator("form[data-unlock]").count() == 0
 
 
 def test_on_a_phone_every_page_of_the_menu_fits_its_width(page):
