@@ -91,9 +91,8 @@ class LocalProvider:
             shutil.rmtree(workdir, ignore_errors=True)
 
     def _run(self, job: Job, workdir: Path) -> None:
-        in_dir, out_dir = workdir / "in", workdir / "out"
-        in_dir.mkdir(parents=True)
-        out_dir.mkdir()
+        in_dir, out_dir = workdir / "in", workdir / "out"  # in/ only for inputs fetched or copied
+        out_dir.mkdir(parents=True)
         errors: list[dict] = []
         inputs, sources = [], []
         for index, job_input in enumerate(job.inputs.all()):
@@ -120,6 +119,7 @@ class LocalProvider:
     def _local_copy(self, job_input: JobInput, destination: Path) -> Path | dict:
         """A local path for the input, or an api2convert-shaped error."""
         if job_input.type == JobInput.Type.REMOTE:
+            destination.parent.mkdir(exist_ok=True)
             try:
                 download_public_url(job_input.source, destination, max_bytes=settings.MAX_UPLOAD_BYTES)
             except UrlRefused as exc:
@@ -130,6 +130,7 @@ class LocalProvider:
         try:
             return Path(job_input.file.path)  # local storage: convert in place, no copy
         except NotImplementedError:
+            destination.parent.mkdir(exist_ok=True)
             with closing(stored_stream(job_input.file)) as source, destination.open("wb") as target:
                 shutil.copyfileobj(source, target, 1024 * 1024)
             return destination
