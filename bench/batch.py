@@ -14,8 +14,9 @@ one-time costs, ~60-80 ms here, are a process's first message (Celery finalising
 reading its configuration, opening the broker) and a pool process's first job; they are printed.
 
 The machine is noisy (another VM's load moves the engine's own time by 10-20 % from one minute
-to the next), so the batch runs --rounds times, each right after its own engine baseline and
-with a new worker; the figure is the median round. Each measured part starts with no dirty
+to the next, and by several % within seconds), so the batch runs --rounds times, each with a
+new worker and between two engine baselines, one right before it and one right after it, whose
+mean is its baseline; the figure is the median round. Each measured part starts with no dirty
 pages left by the part before (the clips, the staged inputs, the outputs), whose writeback
 would otherwise run during it. The same batch through the convert form, one
 upload after another, is printed for comparison.
@@ -119,13 +120,18 @@ def queue_at_once(jobs: list) -> tuple[float, float]:
 
 @dataclass
 class Round:
-    engine_total: float  # the single-job engine times, summed
+    engine_before: float  # the single-job engine times, summed, right before the batch
+    engine_after: float  # the same, right after it
     engine_pinned: float  # the engine alone in 2 processes, a core each
     engine_floating: float  # the same, free to move between the cores
     batch: float
     first_jobs: float  # the warm-up: the first message of this process, a pool process's first job
     queuing: float
     failed: int
+
+    @property
+    def engine_total(self) -> float:
+        return (self.engine_before + self.engine_after) / 2
 
     @property
     def baseline(self) -> float:
@@ -139,22 +145,27 @@ class Round:
 def timed_round(user, team, clips: list[Path], warm_clips: list[Path], work: Path) -> Round:
     from converter.models import Job
 
+    def engine_total() -> float:
+        os.sync()  # no writeback of what the part before wrote during this one
+        return sum(engine_seconds(clip, work) for clip in clips)
+
     engine_seconds(clips[0], work)  # the first conversion in a process loads what it needs
-    os.sync()
-    engine_total = sum(engine_seconds(clip, work) for clip in clips)
-    os.sync()
-    engine_pinned = parallel_engine_seconds(clips, work, pinned=True)
-    os.sync()
-    engine_floating = parallel_engine_seconds(clips, work, pinned=False)
     warm, jobs = staged_jobs(user, team, warm_clips), staged_jobs(user, team, clips)
     with celery_worker(2) as worker:
         committed, _ = queue_at_once(warm)
         first_jobs = wait_for([job.pk for job in warm], worker) - committed
+        engine_before = engine_total()
         os.sync()
         committed, queuing = queue_at_once(jobs)
         batch = wait_for([job.pk for job in jobs], worker) - committed
+        engine_after = engine_total()
+    os.sync()
+    engine_pinned = parallel_engine_seconds(clips, work, pinned=True)
+    os.sync()
+    engine_floating = parallel_engine_seconds(clips, work, pinned=False)
     failed = Job.objects.filter(pk__in=[job.pk for job in jobs]).exclude(status=Job.Status.COMPLETED).count()
-    return Round(engine_total, engine_pinned, engine_floating, batch, first_jobs, queuing, failed)
+    return Round(engine_before, engine_after, engine_pinned, engine_floating, batch, first_jobs, queuing,
+                 failed)
 
 
 def main() -> None:
@@ -181,7 +192,8 @@ def main() -> None:
         for number in range(1, args.rounds + 1):
             rounds.append(timed_round(user, team, clips, warm_clips, work))
             done = rounds[-1]
-            print(f"  round {number}: {done.batch:.2f} s against {done.baseline:.2f} s, {done.ratio:.2f}x; "
+            print(f"  round {number}: {done.batch:.2f} s against {done.baseline:.2f} s (engine sums "
+                  f"{done.engine_before:.2f} s before, {done.engine_after:.2f} s after), {done.ratio:.2f}x; "
                   f"the engine alone a core each {done.engine_pinned / done.baseline:.2f}x, free "
                   f"{done.engine_floating / done.baseline:.2f}x; the two warm-up jobs "
                   f"{done.first_jobs:.2f} s", flush=True)
