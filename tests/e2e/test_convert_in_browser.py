@@ -56,6 +56,22 @@ def test_sign_up_convert_and_download(page, worker, wav, tmp_path):
     assert Job.objects.get().status == Job.Status.COMPLETED
 
 
+def test_a_short_job_shows_its_result_at_the_early_poll(page, worker, wav):
+    """With the page's clock paused, a second never passes: only the card's ask 0.3 s after it
+    appeared can bring the completed job in."""
+    sign_up(page, "in-a-hurry")
+    page.clock.install()
+    page.clock.pause_at(page.evaluate("Date.now()") + 1000)
+    page.set_input_files("#files", str(wav))
+    page.click("button.convert-submit")
+    page.locator("article.job.job-queued").wait_for()
+    assert worker.wait_for(Job.objects.get()).status == Job.Status.COMPLETED
+    with page.expect_response(lambda response: "/status/" in response.url):
+        page.clock.run_for(400)
+    page.clock.run_for(100)  # htmx's own swap and settle timers
+    page.locator("article.job.job-completed a.button:has-text('Download')").wait_for()
+
+
 def test_password_protected_result(page, worker, wav, tmp_path):
     sign_up(page, "archivist")
     page.set_input_files("#files", str(wav))

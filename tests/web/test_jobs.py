@@ -18,6 +18,15 @@ def test_running_job_fragment_polls(alice_client, running_job):
     assert "<audio" not in html
 
 
+def test_a_queued_job_is_asked_again_soon_after_it_appears(alice_client, team, alice):
+    """A short job is often done within a second of its submission: its card asks once 0.3 s
+    after it appears, then every second; a running one (whose card is redrawn as it progresses)
+    every second only."""
+    queued = make_job(team, alice, status=Job.Status.QUEUED, progress=0)
+    html = alice_client.get(reverse("job_status", args=[queued.pk]), **HTMX).content.decode()
+    assert 'hx-trigger="load delay:300ms, every 1s"' in html
+
+
 def test_completed_job_fragment_stops_polling_and_offers_the_result(alice_client, completed_job):
     html = alice_client.get(reverse("job_status", args=[completed_job.pk]), **HTMX).content.decode()
     output = completed_job.outputs.get()
