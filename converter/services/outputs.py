@@ -12,7 +12,7 @@ from django.db import transaction
 
 from converter.engine.filenames import safe_filename, unique_name
 from converter.joblog import job_event
-from converter.models import JobOutput, Membership
+from converter.models import Job, JobOutput, Membership
 from converter.options import download_passwords, validate_options
 from converter.services.jobs import JobInvalid, can_delete_job
 from converter.services.passwords import password_hashes_make
@@ -23,17 +23,19 @@ class OutputNotChangeable(JobInvalid):
     answers 409."""
 
 
-def _require_may_change(output: JobOutput, membership: Membership | None) -> None:
-    if not can_delete_job(membership, output.job):
+def outputs_changeable(job: Job, membership: Membership | None) -> None:
+    """Raise unless the caller may change the job's outputs now: also asked of the whole list
+    before a change to every output, so that a job with none answers as one with some would."""
+    if not can_delete_job(membership, job):
         raise PermissionDenied("Only the team's owners and admins, or whoever started the job, can change "
                                "its outputs.")
-    if not output.job.is_terminal:
-        raise OutputNotChangeable(f"The job is {output.job.status}; its outputs change once it has ended.")
+    if not job.is_terminal:
+        raise OutputNotChangeable(f"The job is {job.status}; its outputs change once it has ended.")
 
 
 def output_rename(output: JobOutput, filename: str, *, membership: Membership | None) -> None:
     """Download the output as `filename` plus its own extension (.flac, .zip), unique in its job."""
-    _require_may_change(output, membership)
+    outputs_changeable(output.job, membership)
     if not filename.strip():
         raise JobInvalid("filename: give a name, without the extension.")
     taken = {other.download_name.lower() for other in output.job.outputs.exclude(pk=output.pk)}
@@ -47,7 +49,7 @@ def output_rename(output: JobOutput, filename: str, *, membership: Membership | 
 def output_password_set(output: JobOutput, password: str, *, membership: Membership | None) -> None:
     """The output's own download passwords (comma-separated, as the download_password option; an
     empty string opens it to anyone with its link), in place of its job's."""
-    _require_may_change(output, membership)
+    outputs_changeable(output.job, membership)
     if output.remote_uri:
         raise OutputNotChangeable("This output is stored at api2convert, which keeps the download password "
                                   "the job was sent with.")
@@ -60,7 +62,7 @@ def output_password_set(output: JobOutput, password: str, *, membership: Members
 
 def output_delete(output: JobOutput, *, membership: Membership | None) -> None:
     """Delete the output and, once that is committed, its stored file."""
-    _require_may_change(output, membership)
+    outputs_changeable(output.job, membership)
     stored = output.file
 
     def delete_file():

@@ -90,6 +90,20 @@ def test_only_once_the_job_has_ended_and_not_an_api2convert_password(api, comple
     assert api("PATCH", _output_path(completed), {"filename": "x"}).status_code == 200
 
 
+def test_changing_every_output_of_a_job_without_any_is_refused_as_for_one(api, team, alice, completed):
+    """A running job has no outputs yet, and a viewer may change none: the list answers as one
+    output would, not 200 with nothing done."""
+    every_output = f"/jobs/{completed['id']}/output"
+    Job.objects.update(status=Job.Status.PROCESSING)
+    JobOutput.objects.all().delete()
+    response = api("PATCH", every_output, {"filename": "x"})
+    assert response.status_code == 409 and "processing" in response.json()["message"]
+    Job.objects.update(status=Job.Status.FAILED)
+    assert api("PATCH", every_output, {"filename": "x"}).json() == []  # ended: none to change
+    demote(team, alice)
+    assert api("PATCH", every_output, {"filename": "x"}).status_code == 403
+
+
 def test_the_page_follows_the_outputs_own_password(api, client, alice, completed):
     client.force_login(alice)
     page = f"/jobs/{completed['id']}/"
