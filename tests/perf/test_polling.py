@@ -13,7 +13,7 @@ from converter.services.jobs import job_set
 from tests.web.conftest import make_job
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-POLLED = re.compile(r'hx-get="([^"]+\?v=[^"]+)" hx-trigger="every (\d)s"')
+POLLED = re.compile(r'hx-get="([^"]+\?v=[^"]+)" hx-trigger="(?:load delay:\d+ms, )?every (\d)s"')
 
 
 def _polled_url(html: str) -> str:
