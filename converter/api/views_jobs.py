@@ -14,7 +14,12 @@ from converter.api.problems import service_problems
 from converter.api.serializers import history_json, job_json, output_json, thread_json
 from converter.models import Job, JobInput, JobOutput, Team
 from converter.services.jobs import job_cancel, job_create, job_enqueue, job_set
-from converter.services.outputs import output_delete, output_password_set, output_rename, outputs_changeable
+from converter.services.outputs import (
+    output_delete,
+    output_password_set,
+    output_rename,
+    require_outputs_changeable,
+)
 from converter.services.passwords import password_fields
 
 PAGE_SIZE = 50  # as the vendor
@@ -108,7 +113,7 @@ def job_outputs(request: HttpRequest, job_id):
     if request.method == "PATCH":
         patch = _output_patch(request)
         with service_problems():
-            outputs_changeable(job, caller_membership(request))
+            require_outputs_changeable(job, caller_membership(request))
         with transaction.atomic():  # all of them or none
             for output in outputs:
                 patch(output)

@@ -23,7 +23,7 @@ class OutputNotChangeable(JobInvalid):
     answers 409."""
 
 
-def outputs_changeable(job: Job, membership: Membership | None) -> None:
+def require_outputs_changeable(job: Job, membership: Membership | None) -> None:
     """Raise unless the caller may change the job's outputs now: also asked of the whole list
     before a change to every output, so that a job with none answers as one with some would."""
     if not can_delete_job(membership, job):
@@ -35,7 +35,7 @@ def outputs_changeable(job: Job, membership: Membership | None) -> None:
 
 def output_rename(output: JobOutput, filename: str, *, membership: Membership | None) -> None:
     """Download the output as `filename` plus its own extension (.flac, .zip), unique in its job."""
-    outputs_changeable(output.job, membership)
+    require_outputs_changeable(output.job, membership)
     if not filename.strip():
         raise JobInvalid("filename: give a name, without the extension.")
     taken = {other.download_name.lower() for other in output.job.outputs.exclude(pk=output.pk)}
@@ -49,7 +49,7 @@ def output_rename(output: JobOutput, filename: str, *, membership: Membership | 
 def output_password_set(output: JobOutput, password: str, *, membership: Membership | None) -> None:
     """The output's own download passwords (comma-separated, as the download_password option; an
     empty string opens it to anyone with its link), in place of its job's."""
-    outputs_changeable(output.job, membership)
+    require_outputs_changeable(output.job, membership)
     if output.remote_uri:
         raise OutputNotChangeable("This output is stored at api2convert, which keeps the download password "
                                   "the job was sent with.")
@@ -62,7 +62,7 @@ def output_password_set(output: JobOutput, password: str, *, membership: Members
 
 def output_delete(output: JobOutput, *, membership: Membership | None) -> None:
     """Delete the output and, once that is committed, its stored file."""
-    outputs_changeable(output.job, membership)
+    require_outputs_changeable(output.job, membership)
     stored = output.file
 
     def delete_file():
