@@ -128,6 +128,9 @@ class Round:
     first_jobs: float  # the warm-up: the first message of this process, a pool process's first job
     queuing: float
     failed: int
+    first_claim: float  # from the commit to the first job's claim
+    in_tasks: float  # the jobs' claim-to-final-status times, summed
+
 
     @property
     def engine_total(self) -> float:
@@ -140,6 +143,16 @@ class Round:
     @property
     def ratio(self) -> float:
         return self.batch / self.baseline
+
+    def split(self, jobs: int) -> str:
+        """Where the batch's time beyond the engine's went, per job: inside the tasks (from the
+        claim to the final status, over the engine's own time) and outside them, in each of the
+        2 processes (between one job's end and the next one's claim, the start, the tail)."""
+        inside = (self.in_tasks - self.engine_total) / jobs
+        outside = (self.batch - self.in_tasks / 2) / (jobs / 2)
+        return (f"in the tasks +{inside * 1000:.1f} ms a job over the engine, outside them "
+                f"{outside * 1000:.1f} ms a job per process (first claim {self.first_claim * 1000:.0f} ms "
+                f"after the commit)")
 
 
 def timed_round(user, team, clips: list[Path], warm_clips: list[Path], work: Path) -> Round:
@@ -163,9 +176,14 @@ def timed_round(user, team, clips: list[Path], warm_clips: list[Path], work: Pat
     engine_pinned = parallel_engine_seconds(clips, work, pinned=True)
     os.sync()
     engine_floating = parallel_engine_seconds(clips, work, pinned=False)
-    failed = Job.objects.filter(pk__in=[job.pk for job in jobs]).exclude(status=Job.Status.COMPLETED).count()
+    ran = Job.objects.filter(pk__in=[job.pk for job in jobs])
+    failed = ran.exclude(status=Job.Status.COMPLETED).count()
+    claims = [(started.timestamp(), finished.timestamp()) for started, finished in
+              ran.filter(started_at__isnull=False).values_list("started_at", "finished_at")]
+    first_claim = min(claimed for claimed, _ in claims) - committed
+    in_tasks = sum(finished - claimed for claimed, finished in claims)
     return Round(engine_before, engine_after, engine_pinned, engine_floating, batch, first_jobs, queuing,
-                 failed)
+                 failed, first_claim, in_tasks)
 
 
 def main() -> None:
@@ -196,7 +214,7 @@ def main() -> None:
                   f"{done.engine_before:.2f} s before, {done.engine_after:.2f} s after), {done.ratio:.2f}x; "
                   f"the engine alone a core each {done.engine_pinned / done.baseline:.2f}x, free "
                   f"{done.engine_floating / done.baseline:.2f}x; the two warm-up jobs "
-                  f"{done.first_jobs:.2f} s", flush=True)
+                  f"{done.first_jobs:.2f} s; {done.split(args.jobs)}", flush=True)
         with gunicorn() as server, celery_worker(2) as worker:
             start = time.time()
             for clip in clips:
@@ -219,7 +237,7 @@ def main() -> None:
     print(f"  the engine alone in 2 processes, no app, each on a core of its own (as the worker runs "
           f"them): {pinned:.2f} s ({pinned / middle.baseline:.2f}x), free to move between the cores: "
           f"{floating:.2f} s ({floating / middle.baseline:.2f}x); the app and queue add {per_job:.0f} ms per "
-          f"job per process")
+          f"job per process: {middle.split(args.jobs)}")
     baseline = median([done.baseline for done in rounds])
     print(f"  through the convert form, one upload after another: {through_form:.2f} s "
           f"({through_form / baseline:.2f}x the median baseline; the uploads alone took {submitted:.2f} s on "
