@@ -4,6 +4,8 @@
    (best of --repeats per side; the engine reads a plain WAV's header in Python, so this is one process)
 2. EBU R128 normalisation vs the ffmpeg-normalize tool, same targets       target >= 5x faster,
    with the accuracy of both (integrated loudness, true peak) measured by ffmpeg's ebur128.
+3. The waveform of the default conversion's FLAC (measured on a card's first view) vs bare
+   `ffmpeg -i out.flac -f null -`, decoding alone (no target of the issue's; printed)
 
 Run: .venv/bin/python bench/engine.py [--minutes 10]
 """
@@ -22,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from converter.engine import EngineInput, convert  # noqa: E402
+from converter.engine import EngineInput, convert, waveform  # noqa: E402
 from converter.engine.ffmpeg import ffmpeg_binary  # noqa: E402
 from converter.options import validate_options  # noqa: E402
 from tests import media  # noqa: E402
@@ -79,6 +81,13 @@ def main() -> None:
                            repeats=args.repeats)
         print(f"default conversion: bare ffmpeg {bare:.2f} s, engine {ours:.2f} s, ratio {ours / bare:.2f}x "
               "(target <= 1.10x)")
+        flac = work / "bare.flac"
+        frames = int(args.minutes * 60 * 44100)
+        decoding, measuring = timed(lambda: media.ffmpeg("-i", str(flac), "-f", "null", "-"),
+                                    lambda: waveform(flac, channels=2, frames=frames, slices=480),
+                                    repeats=args.repeats)
+        print(f"waveform of that FLAC: decoding it alone {decoding:.2f} s, the waveform {measuring:.2f} s, "
+              f"ratio {measuring / decoding:.2f}x")
         if args.default_only:
             return
 

@@ -30,7 +30,8 @@ from harness import (
 )
 
 POLL_EVERY = 0.05
-POLLED = re.compile(rb'hx-get="([^"]+)" hx-trigger="every')
+# A queued card asks once early ("load delay:300ms, every 1s"), then every second.
+POLLED = re.compile(rb'hx-get="([^"]+)" hx-trigger="(?:load delay:\d+ms, )?every')
 
 
 def _get(connection: http.client.HTTPConnection, path: str, cookie: str) -> tuple[int, bytes]:

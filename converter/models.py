@@ -281,6 +281,9 @@ class JobOutput(models.Model):
     # The output's own download passwords (hashes), set through the API's PATCH of an output;
     # None: its job's apply.
     password_hashes = models.JSONField(null=True, blank=True, default=None)
+    # Peak and RMS levels of its audio in slices (engine/waveform.py), measured the first time
+    # its card shows them (services/waveforms.py); None until then.
+    waveform = models.JSONField(null=True, blank=True, default=None)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -7,5 +7,7 @@ from .conversion import convert
 from .errors import ConversionCanceled
 from .interface import EngineInput, InputFailure, ProducedOutput
 from .probe import probe
+from .waveform import Waveform, waveform
 
-__all__ = ["ConversionCanceled", "EngineInput", "InputFailure", "ProducedOutput", "convert", "probe"]
+__all__ = ["ConversionCanceled", "EngineInput", "InputFailure", "ProducedOutput", "Waveform", "convert",
+           "probe", "waveform"]

@@ -163,8 +163,10 @@ def _normalize(options, target: Target, chain: list[str], input_args: list[str],
             break
         corrections.learn(targets, after)
     else:
-        plan.warnings.append(f"Reached {after.integrated} LUFS and {after.true_peak} dBTP after "
-                             f"{MAX_ENCODE_PASSES} passes")
+        plan.warnings.append(
+            f"Not every target was met after {MAX_ENCODE_PASSES} passes: {after.integrated} LUFS "
+            f"(target {targets.integrated}), true peak {after.true_peak} dBTP (at most {targets.true_peak}), "
+            f"loudness range {after.loudness_range} LU (target {targets.loudness_range})")
     return report_fields(before, after) | {
         "normalization": plan.method, "warnings": plan.warnings,
         "rms_dbfs_after": after.rms, "sample_peak_dbfs_after": after.sample_peak,

@@ -5,10 +5,12 @@ from dataclasses import dataclass, field
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 
+from converter.engine import Waveform
 from converter.models import Job, JobInput, JobOutput
 from converter.options import OPTIONS_BY_NAME
 from converter.selectors import job_version
 from converter.web.unlocks import is_unlocked
+from converter.web.waveform_shape import WaveformShape, waveform_shape
 
 _CHANNELS = {1: "Mono", 2: "Stereo"}
 
@@ -52,6 +54,8 @@ def _value_text(key: str, value) -> str:
         return _CHANNELS.get(value, f"{value} channels")
     if isinstance(value, dict):
         return ", ".join(f"{name} {_value_text(name, item)}" for name, item in value.items())
+    if isinstance(value, list):  # the engine's warnings
+        return "; ".join(_value_text(key, item) for item in value)
     if isinstance(value, float):
         text = f"{value:.2f}".rstrip("0").rstrip(".")
     elif isinstance(value, int) and not isinstance(value, bool):
@@ -78,6 +82,19 @@ class OutputCard:
         if output.channels:
             facts.append(_CHANNELS.get(output.channels, f"{output.channels} channels"))
         return [fact for fact in facts if fact]
+
+    @property
+    def waveform(self) -> WaveformShape | None:
+        """The waveform, if it has been measured (the card then draws it at once)."""
+        if not self.output.waveform:
+            return None
+        return waveform_shape(f"waveform-{self.output.pk}", self.output.download_name,
+                              Waveform.from_json(self.output.waveform))
+
+    @property
+    def waveform_to_measure(self) -> bool:
+        """A waveform not measured yet, which the card asks for when it comes into view."""
+        return self.output.waveform is None and self.output.is_audio and not self.output.remote_uri
 
     @property
     def report(self) -> list[tuple[str, str]]:

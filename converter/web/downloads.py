@@ -1,15 +1,18 @@
-"""Download and inline playback of outputs: team scope, then the job's download password."""
+"""Download, inline playback and the waveform of outputs: team scope, then the job's download
+password."""
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from converter.models import JobOutput
 from converter.selectors import output_for
 from converter.services.downloads import output_response, password_check, supplied_password
 from converter.services.password_throttle import PasswordThrottled
+from converter.services.waveforms import output_waveform as waveform_measured
 from converter.web.teams import team_required
 from converter.web.unlocks import is_unlocked, unlock
+from converter.web.waveform_shape import waveform_shape
 
 
 def _serve(request: HttpRequest, output_id, *, as_attachment: bool):
@@ -42,3 +45,18 @@ def output_download(request: HttpRequest, output_id):
 @require_http_methods(["GET", "HEAD"])
 def output_play(request: HttpRequest, output_id):
     return _serve(request, output_id, as_attachment=False)
+
+
+@team_required
+@require_GET
+def output_waveform(request: HttpRequest, output_id):
+    """The card's waveform fragment (measured on the first ask); nothing where there is none. Like
+    the player, only for an output whose password this session has given."""
+    output = output_for(request.team, output_id)
+    if not is_unlocked(request, output):
+        return HttpResponse(status=403)
+    wave = waveform_measured(output)
+    if wave is None:
+        return HttpResponse("")  # htmx swaps the placeholder for nothing
+    shape = waveform_shape(f"waveform-{output.pk}", output.download_name, wave)
+    return render(request, "converter/_waveform.html", {"shape": shape})

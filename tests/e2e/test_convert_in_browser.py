@@ -41,6 +41,10 @@ def test_sign_up_convert_and_download(page, worker, wav, tmp_path):
     download_link = page.locator("a.button:has-text('Download')")
     download_link.wait_for()
     assert page.locator("audio").count() == 1
+    # Its waveform is measured when the card comes into view, and drawn in it.
+    page.locator("figure.waveform svg[role=img]").wait_for()
+    title = page.locator("figure.waveform title").text_content()
+    assert title.startswith("Waveform of interview-master.flac: highest peak ")
     progress = page.locator("progress[id^='job-']")
     assert progress.count() == 0 or progress.first.get_attribute("value") == "100"
 
@@ -83,6 +87,7 @@ def test_password_protected_result(page, worker, wav, tmp_path):
     unlock.wait_for()
     assert page.locator("audio").count() == 0
     assert page.locator("a.button:has-text('Download')").count() == 0
+    assert page.locator(".waveform").count() == 0
 
     # A wrong password gets a refusal page, not a file.
     page.fill("form[data-unlock] input[name=password]", "guess")

@@ -93,3 +93,19 @@ def test_silence_is_left_alone_with_a_warning(media_dir, out_dir):
     quiet = media.silence(media_dir / "silence.wav")
     output = single_output(quiet, out_dir, **ebu())
     assert output.report["warnings"] == ["The audio is silent, so it was not normalised"]
+
+
+def test_targets_out_of_reach_are_named_in_the_warning(media_dir, out_dir):
+    """A swell from -34 dB to full scale every 13 s: three passes do not bring its range down to
+    7 LU, and the warning says which figure missed its target, and by how much."""
+    swelling = media_dir / "swelling.wav"
+    media.ffmpeg("-filter_complex",
+                 "anoisesrc=c=pink:r=44100:d=40:a=0.3:seed=1[n];sine=f=220:r=44100:d=40[s];"
+                 "[n][s]amix=inputs=2:normalize=0,volume='0.02+0.98*abs(sin(PI*t/13))^3':eval=frame,"
+                 "aformat=channel_layouts=stereo", "-c:a", "pcm_s16le", str(swelling))
+    output = single_output(swelling, out_dir, **ebu(normalize_loudness_range_target_ebu=7))
+    [warning] = output.report["warnings"]
+    after = output.report["loudness_range_lu_after"]
+    assert after > 7
+    assert warning.startswith("Not every target was met after 3 passes: ")
+    assert f"loudness range {after} LU (target 7.0)" in warning and "(target -23.0)" in warning

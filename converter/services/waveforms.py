@@ -1,0 +1,44 @@
+"""An output's waveform for its card: measured once from the stored file, then kept with it.
+
+Measured on the first view rather than by the worker: it costs a decoding of the output (~0.4 s
+for 10 minutes of stereo), which a conversion and a batch of them should not pay for files whose
+cards nobody opens (docs/performance.md).
+"""
+
+import logging
+from pathlib import Path
+
+from converter.engine import Waveform, waveform
+from converter.engine.ffmpeg import FfmpegFailed
+from converter.models import JobOutput
+
+logger = logging.getLogger(__name__)
+
+SLICES = 480  # one per pixel of the card's widest layout
+
+
+def output_waveform(output: JobOutput) -> Waveform | None:
+    """The output's waveform, measured now if it has none yet. None for an output without one:
+    not audio, expired, kept at api2convert or in a storage without local paths, undecodable."""
+    if output.waveform is not None:
+        return Waveform.from_json(output.waveform) if output.waveform else None
+    measured = _measure(output)
+    output.waveform = measured.as_json() if measured else {}  # {}: none to be had, not tried again
+    JobOutput.objects.filter(pk=output.pk).update(waveform=output.waveform)
+    return measured
+
+
+def _measure(output: JobOutput) -> Waveform | None:
+    frames = output.report.get("samples") or round((output.duration or 0) * (output.sample_rate or 0))
+    if not output.is_audio or output.status == JobOutput.Status.EXPIRED or output.remote_uri \
+            or not output.file or not frames or not output.channels:
+        return None
+    try:
+        path = Path(output.file.path)
+    except NotImplementedError:  # S3 and the like: the file would have to be fetched first
+        return None
+    try:
+        return waveform(path, channels=output.channels, frames=frames, slices=SLICES)
+    except (FfmpegFailed, OSError) as exc:
+        logger.warning("output %s: no waveform: %s", output.pk, exc)
+        return None
