@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 
-from converter.engine import Waveform
 from converter.models import Job, JobInput, JobOutput
 from converter.options import OPTIONS_BY_NAME
 from converter.selectors import job_version
@@ -89,7 +88,7 @@ class OutputCard:
         if not self.output.waveform:
             return None
         return waveform_shape(f"waveform-{self.output.pk}", self.output.download_name,
-                              Waveform.from_json(self.output.waveform))
+                              self.output.waveform["peaks"], self.output.waveform["rms"])
 
     @property
     def waveform_to_measure(self) -> bool:
