@@ -8,12 +8,16 @@ slice at a time, so memory stays at one slice however long the file is. On the e
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
+import shutil
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -37,21 +41,26 @@ class Waveform:
         return cls(list(data["peaks"]), list(data["rms"]))
 
 
-def waveform(path: Path, *, channels: int, frames: int, slices: int) -> Waveform:
-    """The waveform of `path`'s first audio stream in `slices` slices of equal length (to a frame;
-    fewer for a file of fewer frames); `channels` and `frames` (samples per channel) are the
-    stream's own, as its FLAC STREAMINFO states them. Raises FfmpegFailed if ffmpeg cannot decode
-    the file."""
+def waveform(source: Path | BinaryIO, *, channels: int, frames: int, slices: int) -> Waveform:
+    """The waveform of the first audio stream of `source` (a file, or a stream of its bytes, such
+    as a storage without local paths gives) in `slices` slices of equal length (to a frame; fewer
+    for a file of fewer frames); `channels` and `frames` (samples per channel) are the stream's
+    own, as its FLAC STREAMINFO states them. Raises FfmpegFailed if ffmpeg cannot decode it."""
     slices = max(1, min(slices, frames))
     bounds = [index * frames // slices for index in range(slices + 1)]
     sizes = [(end - start) * channels * _SAMPLE.itemsize for start, end in itertools.pairwise(bounds)]
     buffer = bytearray(max(sizes))
     peaks: list[float] = []
     rms: list[float] = []
-    command = [ffmpeg_binary(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path), "-map", "0:a:0",
-               "-ac", str(channels), "-f", "f32le", "-c:a", "pcm_f32le", "pipe:1"]
+    piped = not isinstance(source, Path)
+    command = [ffmpeg_binary(), "-hide_banner", "-nostdin", "-v", "error",
+               "-i", "pipe:0" if piped else str(source), "-map", "0:a:0", "-ac", str(channels),
+               "-f", "f32le", "-c:a", "pcm_f32le", "pipe:1"]
     with tempfile.TemporaryFile() as stderr, \
-            subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr) as process:
+            subprocess.Popen(command, stdin=subprocess.PIPE if piped else None, stdout=subprocess.PIPE,
+                             stderr=stderr) as process:
+        if piped:
+            threading.Thread(target=_feed, args=(source, process.stdin), daemon=True).start()
         # More frames than STREAMINFO said (it was wrong) go on in slices of the last size.
         while size := _read_full(process.stdout, memoryview(buffer)[:sizes[min(len(peaks), slices - 1)]]):
             samples = np.frombuffer(buffer, dtype=_SAMPLE, count=size // _SAMPLE.itemsize)
@@ -62,6 +71,17 @@ def waveform(path: Path, *, channels: int, frames: int, slices: int) -> Waveform
             stderr.seek(0)
             raise FfmpegFailed(process.returncode, stderr.read().decode("utf-8", "replace"))
     return Waveform(peaks, rms)
+
+
+def _feed(source: BinaryIO, stdin) -> None:
+    """Copy the source into ffmpeg, beside the reading of its output (a pipe holds 64 KiB)."""
+    try:
+        shutil.copyfileobj(source, stdin, 1024 * 1024)
+    except (BrokenPipeError, ValueError):  # ffmpeg stopped first: its exit status tells why
+        pass
+    finally:
+        with contextlib.suppress(BrokenPipeError):
+            stdin.close()
 
 
 def _read_full(stream, view: memoryview) -> int:

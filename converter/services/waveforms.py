@@ -8,9 +8,12 @@ cards nobody opens (docs/performance.md).
 import logging
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from converter.engine import Waveform, waveform
 from converter.engine.ffmpeg import FfmpegFailed
 from converter.models import JobOutput
+from converter.storage import stored_stream
 
 logger = logging.getLogger(__name__)
 
@@ -18,11 +21,16 @@ SLICES = 480  # one per pixel of the card's widest layout
 
 
 def output_waveform(output: JobOutput) -> Waveform | None:
-    """The output's waveform, measured now if it has none yet. None for an output without one:
-    not audio, expired, kept at api2convert or in a storage without local paths, undecodable."""
+    """The output's waveform, measured now if it has none yet. None for an output without one
+    (not audio, expired, kept at api2convert, undecodable: remembered), or whose file could not
+    be read just now (tried again on the next ask)."""
     if output.waveform is not None:
         return Waveform.from_json(output.waveform) if output.waveform else None
-    measured = _measure(output)
+    try:
+        measured = _measure(output)
+    except (OSError, BotoCoreError, ClientError) as exc:
+        logger.warning("output %s: its file could not be read for its waveform: %s", output.pk, exc)
+        return None
     output.waveform = measured.as_json() if measured else {}  # {}: none to be had, not tried again
     JobOutput.objects.filter(pk=output.pk).update(waveform=output.waveform)
     return measured
@@ -34,11 +42,14 @@ def _measure(output: JobOutput) -> Waveform | None:
             or not output.file or not frames or not output.channels:
         return None
     try:
-        path = Path(output.file.path)
-    except NotImplementedError:  # S3 and the like: the file would have to be fetched first
-        return None
+        source = Path(output.file.path)  # ffmpeg reads the file itself
+    except NotImplementedError:  # S3 and the like: a stream of its bytes
+        source = stored_stream(output.file)
     try:
-        return waveform(path, channels=output.channels, frames=frames, slices=SLICES)
-    except (FfmpegFailed, OSError) as exc:
+        return waveform(source, channels=output.channels, frames=frames, slices=SLICES)
+    except FfmpegFailed as exc:
         logger.warning("output %s: no waveform: %s", output.pk, exc)
         return None
+    finally:
+        if not isinstance(source, Path):
+            source.close()

@@ -72,3 +72,18 @@ def test_a_job_runs_through_the_bucket(bucket, client, alice, team, tmp_path):
     assert b"".join(part.streaming_content) == stored[4:100]
     tail = client.get(url, HTTP_RANGE="bytes=-10")
     assert b"".join(tail.streaming_content) == stored[-10:]
+
+
+@pytest.mark.django_db
+def test_an_outputs_waveform_is_read_from_the_bucket(bucket, client, alice, team, tmp_path):
+    wav = media.tone(tmp_path / "tone.wav", seconds=1.0)
+    upload = SimpleUploadedFile("tone.wav", wav.read_bytes(), content_type="audio/wav")
+    job = job_create(team=team, user=alice, uploads=[upload], options={})
+    job_run(job.pk)
+    output = job.outputs.get()
+    client.force_login(alice)
+    response = client.get(reverse("output_waveform", args=[output.pk]), HTTP_HX_REQUEST="true")
+    fragment = response.content.decode()
+    assert "Waveform of tone.flac: highest peak " in fragment  # streamed from the bucket into ffmpeg
+    output.refresh_from_db()
+    assert len(output.waveform["peaks"]) == 480 and max(output.waveform["peaks"]) > 0.1

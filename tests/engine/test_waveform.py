@@ -43,3 +43,18 @@ def test_an_undecodable_file_raises(tmp_path):
     broken.write_bytes(b"fLaC" + bytes(200))
     with pytest.raises(FfmpegFailed):
         waveform(broken, channels=2, frames=1000, slices=10)
+
+
+def test_a_stream_of_the_file_gives_the_same_waveform(sections):
+    """A storage without local paths (S3) hands over a stream; ffmpeg reads it from a pipe."""
+    with sections.open("rb") as stream:
+        streamed = waveform(stream, channels=2, frames=6 * RATE, slices=6)
+    assert streamed == waveform(sections, channels=2, frames=6 * RATE, slices=6)
+
+
+def test_an_undecodable_stream_raises(tmp_path):
+    with (tmp_path / "x").open("wb+") as stream:
+        stream.write(b"fLaC" + bytes(200_000))
+        stream.seek(0)
+        with pytest.raises(FfmpegFailed):
+            waveform(stream, channels=2, frames=1000, slices=10)

@@ -111,3 +111,14 @@ def test_a_silent_output_says_so():
     assert shape.title == "Waveform of quiet.flac: highest peak -66.0 dBFS" and shape.clipped == []
     assert set(re.findall(r"V([\d.]+)", shape.peak_path)) == {"32.0"}  # under -60 dBFS: on the middle line
     assert waveform_shape("w", "quiet.flac", [0.0], [0.0]).title == "Waveform of quiet.flac: silent"
+
+
+def test_a_file_that_cannot_be_read_now_is_tried_again(alice_client, output, monkeypatch):
+    def unreadable(*args, **kwargs):
+        raise OSError("Input/output error")
+
+    monkeypatch.setattr(waveforms, "waveform", unreadable)
+    url = reverse("output_waveform", args=[output.pk])
+    assert alice_client.get(url, **HTMX).content == b""
+    output.refresh_from_db()
+    assert output.waveform is None and url in _card(alice_client, output.job)
