@@ -153,4 +153,38 @@
       }, 1000);
     })();
   });
+
+  // ---- An output's waveform: a click plays from there, and a line follows what is playing. ----
+  // The player's own controls stay the keyboard's way to seek; this is a pointer's shortcut.
+  function outputParts(element) {
+    var output = element.closest("li.output");
+    return output && { audio: output.querySelector("audio"), figure: output.querySelector("figure.waveform") };
+  }
+  document.addEventListener("click", function (event) {
+    var figure = event.target.closest && event.target.closest("figure.waveform");
+    var parts = figure && outputParts(figure);
+    if (!parts || !parts.audio) return;
+    var box = figure.getBoundingClientRect();
+    var fraction = Math.min(1, Math.max(0, (event.clientX - box.left) / box.width));
+    var audio = parts.audio;
+    function playFrom() {
+      audio.currentTime = fraction * audio.duration;
+      audio.play().catch(function () {});  // a browser may refuse to play: the seek stands
+    }
+    if (isFinite(audio.duration)) return playFrom();
+    // preload="none": nothing is known of the file until its metadata is fetched.
+    audio.addEventListener("loadedmetadata", playFrom, { once: true });
+    audio.preload = "metadata";
+    audio.load();
+  });
+  // Media events do not bubble: listen while they go down.
+  document.addEventListener("timeupdate", function (event) {
+    var parts = event.target.matches("li.output audio") && outputParts(event.target);
+    var line = parts && parts.figure && parts.figure.querySelector(".waveform-playhead");
+    if (!line || !isFinite(event.target.duration)) return;
+    var x = (event.target.currentTime / event.target.duration) * Number(line.getAttribute("data-width"));
+    line.setAttribute("x1", x);
+    line.setAttribute("x2", x);
+    line.setAttribute("visibility", "visible");
+  }, true);
 })();

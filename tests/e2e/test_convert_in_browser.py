@@ -45,6 +45,16 @@ def test_sign_up_convert_and_download(page, worker, wav, tmp_path):
     page.locator("figure.waveform svg[role=img]").wait_for()
     title = page.locator("figure.waveform title").text_content()
     assert title.startswith("Waveform of interview-master.flac: highest peak ")
+    # A click on it plays from there (half of the 3 s), and a line marks the place.
+    box = page.locator("figure.waveform").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    audio = page.locator("li.output audio")
+    for _ in range(100):  # the page's CSP forbids wait_for_function's eval
+        if audio.evaluate("player => player.currentTime") >= 1.4:
+            break
+        page.wait_for_timeout(100)
+    assert audio.evaluate("player => player.currentTime") >= 1.4
+    page.locator(".waveform-playhead[visibility=visible]").wait_for(state="attached")
     progress = page.locator("progress[id^='job-']")
     assert progress.count() == 0 or progress.first.get_attribute("value") == "100"
 
