@@ -87,8 +87,7 @@ class OutputCard:
         """The waveform, if it has been measured (the card then draws it at once)."""
         if not self.output.waveform:
             return None
-        return waveform_shape(f"waveform-{self.output.pk}", self.output.download_name,
-                              self.output.waveform["peaks"], self.output.waveform["rms"])
+        return waveform_shape(self.output, self.output.waveform["peaks"], self.output.waveform["rms"])
 
     @property
     def waveform_to_measure(self) -> bool:

@@ -58,5 +58,5 @@ def output_waveform(request: HttpRequest, output_id):
     wave = waveform_measured(output)
     if wave is None:
         return HttpResponse("")  # htmx swaps the placeholder for nothing
-    shape = waveform_shape(f"waveform-{output.pk}", output.download_name, wave.peaks, wave.rms)
+    shape = waveform_shape(output, wave.peaks, wave.rms)
     return render(request, "converter/_waveform.html", {"shape": shape})

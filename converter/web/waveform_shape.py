@@ -9,6 +9,8 @@ Only SVG attributes, no style or script (the strict CSP), as the usage chart."""
 import math
 from dataclasses import dataclass
 
+from converter.models import JobOutput
+
 WIDTH, HEIGHT = 480, 64
 FULL_SCALE = 0.9999  # a 16-bit sample of 32767 is 0.99997 of full scale, -32768 is 1.0
 FLOOR_DB = -60.0  # drawn as silence
@@ -41,13 +43,14 @@ def _band(levels: list[float], step: float) -> str:
     return f"M0 {middle:g}{''.join(top)}{''.join(bottom)}Z"
 
 
-def waveform_shape(element_id: str, name: str, peaks: list[float], rms: list[float]) -> WaveformShape:
-    """The shape of the levels (0 to 1 of full scale) an output's waveform holds, slice by slice."""
+def waveform_shape(output: JobOutput, peaks: list[float], rms: list[float]) -> WaveformShape:
+    """The shape of the levels (0 to 1 of full scale) of the output's audio, slice by slice."""
     step = WIDTH / max(1, len(peaks))
     highest = max(peaks, default=0.0)
     clipped = [round(index * step, 1) for index, peak in enumerate(peaks) if peak >= FULL_SCALE]
     loudest = f"highest peak {20 * math.log10(highest):.1f} dBFS" if highest else "silent"
-    title = f"Waveform of {name}: {loudest}"
+    title = f"Waveform of {output.download_name}: {loudest}"
     if clipped:
         title += f", full scale reached in {len(clipped)} of {len(peaks)} slices"
-    return WaveformShape(element_id, title, _band(peaks, step), _band(rms, step), clipped, round(step, 2))
+    return WaveformShape(f"waveform-{output.pk}", title, _band(peaks, step), _band(rms, step), clipped,
+                         round(step, 2))

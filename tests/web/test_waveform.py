@@ -98,7 +98,7 @@ def test_an_api2convert_output_is_not_asked_for(alice_client, team, alice):
 
 
 def test_the_bands_are_steps_around_the_middle():
-    shape = waveform_shape("w", "song.flac", [0.5, 1.0], [0.25, 0.5])
+    shape = waveform_shape(JobOutput(download_name="song.flac"), [0.5, 1.0], [0.25, 0.5])
     # Above the middle (32) left to right, then below it right to left; 0 dBFS at the edges, -60 in
     # the middle: 0.5 (-6.0 dBFS) is 0.9 of the way out, 0.25 (-12.0) 0.8.
     assert shape.peak_path == "M0 32V3.2H240.0V0.0H480.0V64.0H240.0V60.8H0.0Z"
@@ -106,11 +106,14 @@ def test_the_bands_are_steps_around_the_middle():
     assert shape.clipped == [240.0] and shape.title.endswith("full scale reached in 1 of 2 slices")
 
 
+QUIET = JobOutput(download_name="quiet.flac")
+
+
 def test_a_silent_output_says_so():
-    shape = waveform_shape("w", "quiet.flac", [0.0, 0.0005], [0.0, 0.0001])
+    shape = waveform_shape(QUIET, [0.0, 0.0005], [0.0, 0.0001])
     assert shape.title == "Waveform of quiet.flac: highest peak -66.0 dBFS" and shape.clipped == []
     assert set(re.findall(r"V([\d.]+)", shape.peak_path)) == {"32.0"}  # under -60 dBFS: on the middle line
-    assert waveform_shape("w", "quiet.flac", [0.0], [0.0]).title == "Waveform of quiet.flac: silent"
+    assert waveform_shape(QUIET, [0.0], [0.0]).title == "Waveform of quiet.flac: silent"
 
 
 def test_a_file_that_cannot_be_read_now_is_tried_again(alice_client, output, monkeypatch):
