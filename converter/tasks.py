@@ -5,7 +5,7 @@ from celery.signals import worker_init, worker_ready
 from django.conf import settings
 
 from converter.providers.api2convert import poll as api2convert_poll_service
-from converter.services import callbacks, jobs, reaper, retention
+from converter.services import callbacks, jobs, reaper, retention, waveforms
 
 
 @worker_init.connect
@@ -26,6 +26,11 @@ def recover_left_jobs(sender, **_) -> None:
 @shared_task(name="converter.job_run", acks_late=True)
 def job_run(job_id: str) -> None:
     jobs.job_run(job_id)
+
+
+@shared_task(name="converter.output_waveform_measure")
+def output_waveform_measure(output_id: str) -> None:
+    waveforms.output_waveform_measure(output_id)
 
 
 @shared_task(name="converter.callback_deliver", bind=True, max_retries=callbacks.MAX_ATTEMPTS - 1)

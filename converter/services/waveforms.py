@@ -1,14 +1,19 @@
 """An output's waveform for its card: measured once from the stored file, then kept with it.
 
-Measured on the first view rather than by the worker: it costs a decoding of the output (~0.4 s
-for 10 minutes of stereo), which a conversion and a batch of them should not pay for files whose
-cards nobody opens (docs/performance.md).
+Measured when a card first shows the output, not with its conversion: it costs a decoding of the
+output (~0.4 s for 10 minutes of stereo), which a conversion and a batch of them should not pay
+for files whose cards nobody opens (docs/performance.md). Up to WAVEFORM_IN_REQUEST_SECONDS of
+audio it is measured in that request; a longer output is handed to a worker, once, and the card
+asks again until it is there.
 """
 
 import logging
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 
 from converter.engine import Waveform, waveform
 from converter.engine.ffmpeg import FfmpegFailed
@@ -18,14 +23,26 @@ from converter.storage import stored_stream
 logger = logging.getLogger(__name__)
 
 SLICES = 480  # one per pixel of the card's widest layout
+HANDED_OVER_FOR = 600  # seconds a worker has to measure a long output before a card asks anew
 
 
-def output_waveform(output: JobOutput) -> Waveform | None:
+class WaveformPending(Exception):
+    """A worker is measuring the output's waveform: ask again in a moment."""
+
+
+def output_waveform(output: JobOutput, *, in_request: bool = True) -> Waveform | None:
     """The output's waveform, measured now if it has none yet. None for an output without one
     (not audio, expired, kept at api2convert, undecodable: remembered), or whose file could not
-    be read just now (tried again on the next ask)."""
+    be read just now (tried again on the next ask). In a request, a long output is handed to a
+    worker instead: WaveformPending."""
     if output.waveform is not None:
         return Waveform.from_json(output.waveform) if output.waveform else None
+    if in_request and (output.duration or 0) > settings.WAVEFORM_IN_REQUEST_SECONDS:
+        from converter import tasks  # tasks import services
+
+        if cache.add(f"waveform-measuring:{output.pk}", True, HANDED_OVER_FOR):  # once, not per ask
+            transaction.on_commit(lambda: tasks.output_waveform_measure.delay(str(output.pk)))
+        raise WaveformPending()
     try:
         measured = _measure(output)
     except (OSError, BotoCoreError, ClientError) as exc:
@@ -53,3 +70,10 @@ def _measure(output: JobOutput) -> Waveform | None:
     finally:
         if not isinstance(source, Path):
             source.close()
+
+
+def output_waveform_measure(output_id) -> None:
+    """A worker's part: measure a long output's waveform (tasks.py)."""
+    output = JobOutput.objects.filter(pk=output_id).first()
+    if output is not None:
+        output_waveform(output, in_request=False)

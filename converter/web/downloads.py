@@ -9,6 +9,7 @@ from converter.models import JobOutput
 from converter.selectors import output_for
 from converter.services.downloads import output_response, password_check, supplied_password
 from converter.services.password_throttle import PasswordThrottled
+from converter.services.waveforms import WaveformPending
 from converter.services.waveforms import output_waveform as waveform_measured
 from converter.web.teams import team_required
 from converter.web.unlocks import is_unlocked, unlock
@@ -55,7 +56,10 @@ def output_waveform(request: HttpRequest, output_id):
     output = output_for(request.team, output_id)
     if not is_unlocked(request, output):
         return HttpResponse(status=403)
-    wave = waveform_measured(output)
+    try:
+        wave = waveform_measured(output)
+    except WaveformPending:  # a long output, measured by a worker: the placeholder asks again
+        return render(request, "converter/_waveform_pending.html", {"output": output, "again": True})
     if wave is None:
         return HttpResponse("")  # htmx swaps the placeholder for nothing
     shape = waveform_shape(output, wave.peaks, wave.rms)

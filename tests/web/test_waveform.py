@@ -7,6 +7,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
+from converter import tasks
 from converter.models import Job, JobOutput
 from converter.services import waveforms
 from converter.web.waveform_shape import waveform_shape
@@ -125,3 +126,21 @@ def test_a_file_that_cannot_be_read_now_is_tried_again(alice_client, output, mon
     assert alice_client.get(url, **HTMX).content == b""
     output.refresh_from_db()
     assert output.waveform is None and url in _card(alice_client, output.job)
+
+
+def test_a_long_output_is_measured_by_a_worker_while_the_card_asks_again(
+        alice_client, output, settings, django_capture_on_commit_callbacks, monkeypatch):
+    settings.WAVEFORM_IN_REQUEST_SECONDS = 1  # the output lasts 2 s
+    sent = []
+    monkeypatch.setattr(tasks.output_waveform_measure, "delay", sent.append)
+    url = reverse("output_waveform", args=[output.pk])
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            fragment = alice_client.get(url, **HTMX).content.decode()
+        assert f'hx-get="{url}" hx-trigger="load delay:2s"' in fragment and "<svg" not in fragment
+    assert sent == [str(output.pk)]  # handed over once, not at every ask
+    output.refresh_from_db()
+    assert output.waveform is None
+
+    tasks.output_waveform_measure(str(output.pk))  # what the worker runs
+    assert '<path d="M0 32V' in alice_client.get(url, **HTMX).content.decode()
