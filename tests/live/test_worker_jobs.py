@@ -2,6 +2,7 @@
 
 import http.server
 import threading
+import time
 from functools import partial
 
 import mutagen.flac
@@ -10,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from converter.models import Job
 from converter.services.jobs import job_cancel, job_create
+from converter.services.waveforms import WaveformPending, output_waveform
 from tests import media
 
 # One xdist process runs every test that needs a worker process (see tests/workers.py).
@@ -71,3 +73,17 @@ def test_cancel_stops_a_running_conversion(worker, live_settings, alice, team, t
     job = worker.wait_for(job, timeout=30)
     assert job.status == Job.Status.CANCELED
     assert not job.outputs.exists()
+
+
+def test_the_worker_measures_a_long_outputs_waveform(worker, live_settings, alice, team, tone_wav):
+    """What a card hands over (services/waveforms.py): the task, sent to and run by the worker."""
+    job = worker.wait_for(job_create(team=team, user=alice, uploads=[upload(tone_wav)], options={}))
+    output = job.outputs.get()
+    live_settings.WAVEFORM_IN_REQUEST_SECONDS = 1  # the output lasts 2 s
+    with pytest.raises(WaveformPending):  # sent at once: no transaction is open here
+        output_waveform(output)
+    deadline = time.monotonic() + 60
+    while output.waveform is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+        output.refresh_from_db()
+    assert len(output.waveform["peaks"]) == 480 and max(output.waveform["peaks"]) > 0.1
