@@ -82,7 +82,10 @@ def test_a_short_job_shows_its_result_at_the_early_poll(page, worker, wav):
     assert worker.wait_for(Job.objects.get()).status == Job.Status.COMPLETED
     with page.expect_response(lambda response: "/status/" in response.url):
         page.clock.run_for(400)
-    page.clock.run_for(100)  # htmx's own swap and settle timers
+    # The card's content is swapped in when the page has read the answer (in real time, maybe
+    # after the run above); its new attributes (class job-completed) only on htmx's settle timer.
+    page.locator("article.job a.button:has-text('Download')").wait_for()
+    page.clock.run_for(100)
     page.locator("article.job.job-completed a.button:has-text('Download')").wait_for()
 
 
