@@ -30,6 +30,7 @@ _REPORT_LABELS = {
     "loudness_range_lu_before": ("Loudness range before", "LU"),
     "loudness_range_lu_after": ("Loudness range after", "LU"),
     "normalization": ("Normalization", ""),
+    "members": ("Files in the ZIP", ""),
 }
 
 
@@ -40,6 +41,11 @@ def duration_text(seconds: float | None) -> str:
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
+
+
+def _member_text(member: dict) -> str:
+    length = duration_text(member.get("duration"))
+    return f"{member['filename']} ({length})" if length else member["filename"]
 
 
 def _value_text(key: str, value) -> str:
@@ -53,6 +59,8 @@ def _value_text(key: str, value) -> str:
         return _CHANNELS.get(value, f"{value} channels")
     if isinstance(value, dict):
         return ", ".join(f"{name} {_value_text(name, item)}" for name, item in value.items())
+    if key == "members":  # a ZIP's files, each with a report of its own: named, with their length
+        return "; ".join(_member_text(member) for member in value)
     if isinstance(value, list):  # the engine's warnings
         return "; ".join(_value_text(key, item) for item in value)
     if isinstance(value, float):

@@ -56,6 +56,15 @@ def test_a_reports_list_reads_as_text(alice_client, team, alice):
     assert "<dt>Warnings</dt><dd>Peaks were limited; Reached -23.0 LUFS after 3 passes</dd>" in html
 
 
+def test_a_zips_report_names_its_files(alice_client, team, alice):
+    job = make_job(team, alice, status=Job.Status.COMPLETED, progress=100.0)
+    members = [{"filename": "a.flac", "duration": 3.2, "md5": "ab" * 16},
+               {"filename": "b.flac", "duration": 65.0}, {"filename": "c.flac", "duration": None}]
+    add_output(job, name="outputs.zip", report={"size": 1234, "members": members})
+    html = alice_client.get(reverse("job_status", args=[job.pk]), **HTMX).content.decode()
+    assert "<dt>Files in the ZIP</dt><dd>a.flac (0:03); b.flac (1:05); c.flac</dd>" in html
+
+
 def test_failed_inputs_show_their_message(alice_client, team, alice):
     job = make_job(team, alice, status=Job.Status.FAILED, progress=0)
     job_input = job.inputs.get()
