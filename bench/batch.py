@@ -131,7 +131,6 @@ class Round:
     first_claim: float  # from the commit to the first job's claim
     in_tasks: float  # the jobs' claim-to-final-status times, summed
 
-
     @property
     def engine_total(self) -> float:
         return (self.engine_before + self.engine_after) / 2

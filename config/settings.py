@@ -188,10 +188,10 @@ FILE_UPLOAD_HANDLERS = ["converter.uploads.StreamingUploadHandler"]
 
 # Where conversions run when a team picks nothing else.
 CONVERTER_WORK_DIR = VAR_DIR / "work"
+CONVERTER_WORK_DIR.mkdir(exist_ok=True)
 # An output's waveform is measured in the request that first shows it up to this long (an hour of
 # stereo: ~2.5 s); a longer one by a worker, so that no web thread decodes a day-long recording.
 WAVEFORM_IN_REQUEST_SECONDS = env.int("WAVEFORM_IN_REQUEST_SECONDS", default=3600)
-CONVERTER_WORK_DIR.mkdir(exist_ok=True)
 # Only for tests and trusted networks: lets URL inputs and callbacks reach private addresses.
 ALLOW_PRIVATE_URLS = env.bool("ALLOW_PRIVATE_URLS", default=False)
 API2CONVERT_BASE_URL = env.str("API2CONVERT_BASE_URL", default="https://api.api2convert.com/v2")

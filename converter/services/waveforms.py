@@ -53,17 +53,27 @@ def output_waveform(output: JobOutput, *, in_request: bool = True) -> Waveform |
     return measured
 
 
+def _frames(output: JobOutput) -> int:
+    """Samples per channel: STREAMINFO's count, else what the duration and rate make."""
+    return output.report.get("samples") or round((output.duration or 0) * (output.sample_rate or 0))
+
+
+def waveform_measurable(output: JobOutput) -> bool:
+    """Whether the output can have a waveform: a stored audio file (not expired, not kept at
+    api2convert) whose length and channels are known."""
+    return (output.is_audio and output.status != JobOutput.Status.EXPIRED and not output.remote_uri
+            and bool(output.file) and bool(_frames(output)) and bool(output.channels))
+
+
 def _measure(output: JobOutput) -> Waveform | None:
-    frames = output.report.get("samples") or round((output.duration or 0) * (output.sample_rate or 0))
-    if not output.is_audio or output.status == JobOutput.Status.EXPIRED or output.remote_uri \
-            or not output.file or not frames or not output.channels:
+    if not waveform_measurable(output):
         return None
     try:
         source = Path(output.file.path)  # ffmpeg reads the file itself
     except NotImplementedError:  # S3 and the like: a stream of its bytes
         source = stored_stream(output.file)
     try:
-        return waveform(source, channels=output.channels, frames=frames, slices=SLICES)
+        return waveform(source, channels=output.channels, frames=_frames(output), slices=SLICES)
     except FfmpegFailed as exc:
         logger.warning("output %s: no waveform: %s", output.pk, exc)
         return None

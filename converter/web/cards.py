@@ -8,6 +8,7 @@ from django.template.defaultfilters import filesizeformat
 from converter.models import Job, JobInput, JobOutput
 from converter.options import OPTIONS_BY_NAME
 from converter.selectors import job_version
+from converter.services.waveforms import waveform_measurable
 from converter.web.unlocks import is_unlocked
 from converter.web.waveform_shape import WaveformShape, waveform_shape
 
@@ -100,7 +101,7 @@ class OutputCard:
     @property
     def waveform_to_measure(self) -> bool:
         """A waveform not measured yet, which the card asks for when it comes into view."""
-        return self.output.waveform is None and self.output.is_audio and not self.output.remote_uri
+        return self.output.waveform is None and waveform_measurable(self.output)
 
     @property
     def report(self) -> list[tuple[str, str]]:
