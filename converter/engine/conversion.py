@@ -22,7 +22,7 @@ from .interface import EngineInput, InputFailure, ProducedOutput
 from .packaging import Finished, deliver
 from .probe import MediaInfo, NotMedia, probe
 from .progress import JobProgress
-from .speech import SpeechFailed, estimated_duration, synthesize
+from .speech import DEFAULT_LOCALE, SpeechFailed, estimated_duration, synthesize
 
 TIME_LIMIT_BASE = 10.0  # seconds every source gets, on top of time_limit_factor x its duration
 HEADER_ONLY_SIZE = 4096  # a recognised media file this small that ffmpeg cannot open has no audio
@@ -195,7 +195,9 @@ class _SourceJob:
 
     def run(self, source: Source) -> list[Finished]:
         done = 0.0
+        spoken_in = None
         if source.text is not None:
+            spoken_in = self.options.get("language_tts") or DEFAULT_LOCALE
             source = self._speak(source)
             done = SPEECH_SHARE
         streams = source.media.audio
@@ -212,6 +214,8 @@ class _SourceJob:
             except FfmpegFailed as failed:
                 raise InputRejected("CORRUPT_FILE", "The file could not be decoded: "
                                     + _last_line(failed.stderr)) from None
+            if spoken_in:
+                report["speech_language"] = spoken_in
             finished.append(Finished(destination, filename, source.input_index, report))
             done += step
         return finished

@@ -32,6 +32,7 @@ _REPORT_LABELS = {
     "loudness_range_lu_after": ("Loudness range after", "LU"),
     "normalization": ("Normalization", ""),
     "members": ("Files in the ZIP", ""),
+    "speech_language": ("Speech language", ""),
 }
 
 
@@ -104,6 +105,12 @@ class OutputCard:
         return self.output.waveform is None and waveform_measurable(self.output)
 
     @property
+    def spoken(self) -> bool:
+        """Whether the output, or a file in its ZIP, was spoken from text."""
+        report = self.output.report
+        return "speech_language" in report or any("speech_language" in m for m in report.get("members", ()))
+
+    @property
     def report(self) -> list[tuple[str, str]]:
         return [
             (_REPORT_LABELS.get(key, (key.replace("_", " ").capitalize(),))[0], _value_text(key, value))
@@ -134,9 +141,12 @@ class JobCard:
 
     @property
     def options(self) -> list[tuple[str, str]]:
-        """The job's options by their labels in the schema."""
+        """The job's options by their labels in the schema; the speech language only where it
+        can have applied (the form always sends one): not once every result is audio from audio."""
         rows = []
         for name, value in self.job.options.items():
+            if name == "language_tts" and self.outputs and not any(card.spoken for card in self.outputs):
+                continue
             option = OPTIONS_BY_NAME.get(name)
             if isinstance(value, bool):
                 value = "yes" if value else "no"

@@ -66,8 +66,11 @@ def test_text_becomes_flac_at_espeaks_rate_unless_frequency_is_set(tmp_path, out
 def test_language_changes_the_voice(tmp_path, out_dir):
     text = tmp_path / "word.txt"
     text.write_text("Bonjour tout le monde.")
-    english = single_output(text, out_dir / "en").report["md5"]
-    assert single_output(text, out_dir / "fr", language_tts="fr-FR").report["md5"] != english
+    english = single_output(text, out_dir / "en").report
+    french = single_output(text, out_dir / "fr", language_tts="fr-FR").report
+    assert french["md5"] != english["md5"]
+    # The report says which language spoke (the default when none was chosen).
+    assert (english["speech_language"], french["speech_language"]) == ("en-US", "fr-FR")
 
 
 def test_normalize_applies_to_speech(tmp_path, out_dir):

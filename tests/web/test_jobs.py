@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from django.urls import reverse
 
 from converter.models import Job
@@ -54,6 +55,22 @@ def test_a_reports_list_reads_as_text(alice_client, team, alice):
     add_output(job, report={"warnings": ["Peaks were limited", "Reached -23.0 LUFS after 3 passes"]})
     html = alice_client.get(reverse("job_status", args=[job.pk]), **HTMX).content.decode()
     assert "<dt>Warnings</dt><dd>Peaks were limited; Reached -23.0 LUFS after 3 passes</dd>" in html
+
+
+@pytest.mark.parametrize(("outputs", "shown"), [
+    ([], True),  # not converted yet: the inputs may be text
+    ([{"duration": 2.0}], False),  # audio from audio: the language did nothing
+    ([{"duration": 2.0}, {"duration": 1.0, "speech_language": "fr-FR"}], True),
+    ([{"members": [{"filename": "a.flac"}, {"filename": "b.flac", "speech_language": "fr-FR"}]}], True),
+], ids=["pending", "audio", "spoken", "spoken-in-zip"])
+def test_the_speech_language_shows_where_it_can_have_applied(alice_client, team, alice, outputs, shown):
+    job = make_job(team, alice, status=Job.Status.COMPLETED if outputs else Job.Status.QUEUED,
+                   options={"language_tts": "fr-FR"})
+    for number, report in enumerate(outputs):
+        add_output(job, name=f"{number}.flac", report=report)
+    html = alice_client.get(reverse("job_detail", args=[job.pk])).content.decode()
+    options = html.split("<h2>Options</h2>")[1].split("<h2")[0]
+    assert ("<dt>Speech language</dt><dd>fr-FR</dd>" in options) is shown
 
 
 def test_a_zips_report_names_its_files(alice_client, team, alice):
