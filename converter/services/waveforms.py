@@ -4,7 +4,7 @@ Measured when a card first shows the output, not with its conversion: it costs a
 output (~0.4 s for 10 minutes of stereo), which a conversion and a batch of them should not pay
 for files whose cards nobody opens (docs/performance.md). Up to WAVEFORM_IN_REQUEST_SECONDS of
 audio it is measured in that request; a longer output is handed to a worker, once, and the card
-asks again until it is there.
+asks again until it is there. A card that asks while another request measures waits the same way.
 """
 
 import logging
@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 SLICES = 480  # one per pixel of the card's widest layout
 HANDED_OVER_FOR = 600  # seconds a worker has to measure a long output before a card asks anew
+MEASURED_HERE_WITHIN = 60  # the same for a request (~2.5 s at most), should it die mid-measurement
 
 
 class WaveformPending(Exception):
@@ -37,20 +38,28 @@ def output_waveform(output: JobOutput, *, in_request: bool = True) -> Waveform |
     worker instead: WaveformPending."""
     if output.waveform is not None:
         return Waveform.from_json(output.waveform) if output.waveform else None
-    if in_request and (output.duration or 0) > settings.WAVEFORM_IN_REQUEST_SECONDS:
-        from converter import tasks  # tasks import services
+    measuring = f"waveform-measuring:{output.pk}"
+    if in_request:
+        to_worker = (output.duration or 0) > settings.WAVEFORM_IN_REQUEST_SECONDS
+        # Once, not per ask: cards opened together (a team's shared history) wait for one measurement.
+        if not cache.add(measuring, True, HANDED_OVER_FOR if to_worker else MEASURED_HERE_WITHIN):
+            raise WaveformPending()
+        if to_worker:
+            from converter import tasks  # tasks import services
 
-        if cache.add(f"waveform-measuring:{output.pk}", True, HANDED_OVER_FOR):  # once, not per ask
             transaction.on_commit(lambda: tasks.output_waveform_measure.delay(str(output.pk)))
-        raise WaveformPending()
+            raise WaveformPending()
     try:
         measured = _measure(output)
+        output.waveform = measured.as_json() if measured else {}  # {}: none to be had, not tried again
+        JobOutput.objects.filter(pk=output.pk).update(waveform=output.waveform)
+        return measured
     except (OSError, BotoCoreError, ClientError) as exc:
         logger.warning("output %s: its file could not be read for its waveform: %s", output.pk, exc)
         return None
-    output.waveform = measured.as_json() if measured else {}  # {}: none to be had, not tried again
-    JobOutput.objects.filter(pk=output.pk).update(waveform=output.waveform)
-    return measured
+    finally:
+        if in_request:
+            cache.delete(measuring)
 
 
 def _frames(output: JobOutput) -> int:

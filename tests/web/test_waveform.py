@@ -67,6 +67,21 @@ def test_it_is_measured_once(alice_client, output, monkeypatch):
     assert alice_client.get(url, **HTMX).content == first
 
 
+def test_a_card_that_asks_while_another_request_measures_asks_again(alice_client, output, monkeypatch):
+    url = reverse("output_waveform", args=[output.pk])
+    measure = waveforms.waveform
+    seen = []
+
+    def measure_while_a_second_card_asks(*args, **kwargs):
+        seen.append(alice_client.get(url, **HTMX).content.decode())
+        return measure(*args, **kwargs)
+
+    monkeypatch.setattr(waveforms, "waveform", measure_while_a_second_card_asks)
+    assert '<path d="M0 32V' in alice_client.get(url, **HTMX).content.decode()
+    assert len(seen) == 1 and f'hx-get="{url}" hx-trigger="load delay:2s"' in seen[0]  # not measured twice
+    assert '<path d="M0 32V' in alice_client.get(url, **HTMX).content.decode()  # the next ask draws it
+
+
 def test_a_locked_output_shows_none(alice_client, team, alice, flac_bytes):
     job = make_job(team, alice, status=Job.Status.COMPLETED, progress=100.0, passwords=["red"])
     output = _output(job, flac_bytes)
