@@ -111,6 +111,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
     }
+    # A file, not a server: nothing to reconnect to, so a thread or task keeps its connection.
+    DATABASES["default"]["CONN_MAX_AGE"] = None
     # A file, not memory, so that a Celery worker process started by the tests shares it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 else:
@@ -245,12 +247,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # to wait for) to several workers, where a held job could wait hours behind a long one: 1 there.
 CELERY_WORKER_PREFETCH_MULTIPLIER = env.int("CELERY_WORKER_PREFETCH_MULTIPLIER",
                                             default=2 if CELERY_BROKER_URL.startswith("filesystem://") else 1)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Celery's Django fixup closes the connections before and after every task, so each job
-    # opened SQLite afresh (~1 ms, and a cold page cache). A SQLite file has no server to lose:
-    # a pool process keeps its connection (reopened every 1000 tasks). Other databases keep the
-    # default, a new connection per task (tests/faults/test_database_restart.py).
-    CELERY_DB_REUSE_MAX = 1000
+# Celery's Django fixup closes the connections before and after every task, so each job opened
+# its database afresh: ~1 ms and a cold page cache on SQLite, 6 ms on PostgreSQL (a server process
+# forked, sign-in, session setup), twice the job's own queries. A pool process keeps its connection
+# instead (Celery reopens it every 1000 tasks), and tasks.py checks it before each task as Django
+# does before each request: closed past CONN_MAX_AGE or after an error, health-checked
+# (CONN_HEALTH_CHECKS) by the task's first query, so a restarted server costs no job
+# (tests/faults/test_database_restart.py).
+CELERY_DB_REUSE_MAX = 1000
 CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=2)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # One job run may take this long: the soft limit fails the job cleanly, the hard one kills it.

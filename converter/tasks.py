@@ -1,8 +1,9 @@
 """Celery entry points only: load ids, call a service."""
 
 from celery import shared_task
-from celery.signals import worker_init, worker_ready
+from celery.signals import task_prerun, worker_init, worker_ready
 from django.conf import settings
+from django.db import close_old_connections
 
 from converter.providers.api2convert import poll as api2convert_poll_service
 from converter.services import callbacks, jobs, reaper, retention, waveforms
@@ -13,6 +14,16 @@ def worker_prepare(sender, **_) -> None:
     """In the worker's main process, before the pool processes are forked from it."""
     concurrency = sender.concurrency  # "auto" until the pool is sized, after this signal
     jobs.worker_prepare(concurrency if isinstance(concurrency, int) else None)
+
+
+@task_prerun.connect
+def database_connections_checked(task, **_) -> None:
+    """What Django does at the start of each request: the connections are kept between tasks
+    (CELERY_DB_REUSE_MAX), so one too old or broken is closed here, and the others are
+    health-checked by their next query. Not for a task run eagerly, inside its caller's
+    transaction (as Celery's own fixup skips those)."""
+    if not task.request.is_eager:
+        close_old_connections()
 
 
 @worker_ready.connect

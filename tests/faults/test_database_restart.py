@@ -1,5 +1,6 @@
 """PostgreSQL drops every connection while a job runs (as a restart or failover does): the
-worker recovers (CONN_HEALTH_CHECKS, the reaper for the job it was running)."""
+worker recovers (CONN_HEALTH_CHECKS, the reaper for the job it was running), and so does one
+whose connection, kept between tasks, was dropped while it waited."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -36,3 +37,9 @@ def test_worker_recovers_when_the_database_drops_its_connections(killable_worker
     upload = SimpleUploadedFile("next.wav", long_wav.read_bytes(), content_type="audio/wav")
     after = worker.wait_for(job_create(team=team, user=alice, options={}, uploads=[upload]), timeout=120)
     assert after.status == Job.Status.COMPLETED, after.errors
+    # Dropped while the worker waits: the connection it kept between tasks fails its health check
+    # before the next job's first query, and the job runs on a new one.
+    assert _terminate_other_backends() >= 1
+    upload = SimpleUploadedFile("idle.wav", long_wav.read_bytes(), content_type="audio/wav")
+    after_idle = worker.wait_for(job_create(team=team, user=alice, options={}, uploads=[upload]), timeout=120)
+    assert after_idle.status == Job.Status.COMPLETED, after_idle.errors

@@ -59,10 +59,10 @@ def test_worker_init_loads_the_providers_finds_ffmpeg_and_shares_the_cores_befor
     ({}, 2, 1000),  # the embedded defaults: filesystem broker, SQLite
     ({"CELERY_BROKER_URL": "redis://redis:6379/0"}, 1, 1000),
     ({"CELERY_BROKER_URL": "amqp://guest:guest@rabbit:5672//"}, 1, 1000),
-    ({"DATABASE_URL": "postgres://flac:pw@db:5432/flac"}, 2, None),
+    ({"DATABASE_URL": "postgres://flac:pw@db:5432/flac"}, 2, 1000),
     ({"CELERY_WORKER_PREFETCH_MULTIPLIER": "4"}, 4, 1000),
 ], ids=["embedded", "redis", "rabbitmq", "postgres", "explicit"])
-def test_prefetch_only_where_the_broker_is_polled_and_connection_reuse_only_on_sqlite(
+def test_prefetch_only_where_the_broker_is_polled_and_connections_kept_between_tasks(
         bare_env, env, prefetch, db_reuse):
     result = run_python({**bare_env, **env}, "-c", CELERY_SETTINGS)
     assert result.returncode == 0, result.stderr
