@@ -27,6 +27,7 @@ Run: .venv/bin/python bench/batch.py [--jobs 40] [--seconds 30] [--rounds 5]
 from __future__ import annotations
 
 import argparse
+import itertools
 import multiprocessing
 import os
 import tempfile
@@ -130,6 +131,8 @@ class Round:
     failed: int
     first_claim: float  # from the commit to the first job's claim
     in_tasks: float  # the jobs' claim-to-final-status times, summed
+    between_jobs: float  # median, from a job's end to the next claim of the same process
+    tail: float  # from one process's last job's end to the other's
 
     @property
     def engine_total(self) -> float:
@@ -151,7 +154,23 @@ class Round:
         outside = (self.batch - self.in_tasks / 2) / (jobs / 2)
         return (f"in the tasks +{inside * 1000:.1f} ms a job over the engine, outside them "
                 f"{outside * 1000:.1f} ms a job per process (first claim {self.first_claim * 1000:.0f} ms "
-                f"after the commit)")
+                f"after the commit, {self.between_jobs * 1000:.1f} ms between two jobs of a process, "
+                f"the tail {self.tail * 1000:.0f} ms)")
+
+
+def process_chains(claims: list[tuple[float, float]], processes: int = 2) -> list[list[tuple[float, float]]]:
+    """The jobs (claim, end) each process ran, one after another: the jobs record no process, so
+    each claim goes to the process that was free first before it (with prefetched messages, a
+    freed process claims its next job within milliseconds, so of the processes free at a claim it
+    is the one freed last)."""
+    ordered = sorted(claims)
+    chains: list[list[tuple[float, float]]] = [[job] for job in ordered[:processes]]
+    for claimed, ended in ordered[processes:]:
+        free = [chain for chain in chains if chain[-1][1] <= claimed]
+        chain = (max(free, key=lambda chain: chain[-1][1]) if free
+                 else min(chains, key=lambda chain: chain[-1][1]))
+        chain.append((claimed, ended))
+    return chains
 
 
 def timed_round(user, team, clips: list[Path], warm_clips: list[Path], work: Path) -> Round:
@@ -181,8 +200,12 @@ def timed_round(user, team, clips: list[Path], warm_clips: list[Path], work: Pat
               ran.filter(started_at__isnull=False).values_list("started_at", "finished_at")]
     first_claim = min(claimed for claimed, _ in claims) - committed
     in_tasks = sum(finished - claimed for claimed, finished in claims)
+    chains = process_chains(claims)
+    between = median([later[0] - earlier[1] for chain in chains
+                      for earlier, later in itertools.pairwise(chain)])
+    ends = [chain[-1][1] for chain in chains]
     return Round(engine_before, engine_after, engine_pinned, engine_floating, batch, first_jobs, queuing,
-                 failed, first_claim, in_tasks)
+                 failed, first_claim, in_tasks, between, max(ends) - min(ends))
 
 
 def main() -> None:
