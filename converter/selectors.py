@@ -27,6 +27,11 @@ def job_for(team: Team, job_id) -> Job:
     return get_object_or_404(Job.objects.select_related("created_by"), pk=job_id, team=team)
 
 
+def team_of_job_for(user, job_id) -> Team | None:
+    """The team of the job, if the user is one of its members (whichever team is active)."""
+    return Team.objects.filter(memberships__user=user, jobs__pk=job_id).first()
+
+
 def job_by_id(job_id) -> Job:
     """Any team's job, or 404: for callers that then prove they hold the job's token (the API)."""
     return get_object_or_404(Job.objects.select_related("team", "created_by", "api_key"), pk=job_id)

@@ -54,12 +54,18 @@ def team_required(view):
     return wrapper
 
 
+def team_activate(request: HttpRequest, team) -> None:
+    """Act in another of the user's teams, from this request on."""
+    request.session[SESSION_KEY] = team.pk
+    request.team, request.membership = team, membership_for(request.user, team)
+
+
 @login_required
 @require_POST
 def team_switch(request: HttpRequest):
     team = teams_for(request.user).filter(pk=request.POST.get("team")).first()
     if team is not None:
-        request.session[SESSION_KEY] = team.pk
+        team_activate(request, team)
     next_url = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
         next_url = "convert"

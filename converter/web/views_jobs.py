@@ -14,7 +14,14 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
 from converter.options import OptionsInvalid
-from converter.selectors import job_for, job_history_for, job_version_for, jobs_selected, members_of
+from converter.selectors import (
+    job_for,
+    job_history_for,
+    job_version_for,
+    jobs_selected,
+    members_of,
+    team_of_job_for,
+)
 from converter.services.jobs import JobInvalid, can_delete_job
 from converter.services.jobs import job_cancel as job_cancel_service
 from converter.services.jobs import job_delete as job_delete_service
@@ -22,7 +29,7 @@ from converter.services.jobs import job_rerun as job_rerun_service
 from converter.services.zips import selection_zip
 from converter.web.cards import job_card
 from converter.web.history_filters import HistoryFilterForm
-from converter.web.teams import team_required
+from converter.web.teams import team_activate, team_required
 from converter.web.unlocks import is_unlocked
 
 JOB_FRAGMENT = "converter/job_detail.html#job"
@@ -32,7 +39,17 @@ HISTORY = "converter/history.html"
 @team_required
 @require_GET
 def job_detail(request: HttpRequest, job_id):
-    job = job_for(request.team, job_id)
+    try:
+        job = job_for(request.team, job_id)
+    except Http404:
+        # A link to a job of another of the user's teams (shared in a chat, opened after signing
+        # in, which picks the personal team): act in the job's team rather than say "not found".
+        team = team_of_job_for(request.user, job_id)
+        if team is None:
+            raise
+        team_activate(request, team)
+        messages.info(request, f"Switched to the team “{team.name}”, whose job this is.")
+        job = job_for(team, job_id)
     # Switching team from a job's page lands on the history: the job is not in the other team.
     context = {"card": job_card(request, job), "switch_next": reverse("history")}
     return render(request, "converter/job_detail.html", context)

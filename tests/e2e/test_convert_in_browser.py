@@ -138,3 +138,30 @@ def test_on_a_phone_every_page_of_the_menu_fits_its_width(page):
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), page.url
         box = page.locator("nav.site-nav a").nth(index).bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390, names[index]
+
+
+def test_a_change_made_while_the_options_are_checked_is_checked_too(page):
+    """Start, then End, typed while the check of Start is still on its way, whose answer comes
+    last: End is checked with Start, and the answer about Start alone does not undo it."""
+    sign_up(page, "quick-typist")
+    held = []
+    page.route("**/options/validate/", lambda route: held.append(route))  # answered when released
+    page.fill("#opt-start", "00:00:05")
+    page.fill("#opt-end", "00:00:02")  # leaving Start sends its check
+    page.locator("#opt-end").press("Tab")
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    page.wait_for_timeout(300)  # End's change has had its chance to be sent
+    for route in reversed(held):  # the newest check answered first
+        try:
+            route.continue_()
+        except Exception:  # noqa: BLE001 - a check the page has given up on
+            pass
+        page.wait_for_timeout(300)
+    error = page.locator("#opt-end-error")
+    error.wait_for(timeout=10_000)
+    assert error.text_content() == "Must be after the start time."
+    assert page.locator("#opt-end").input_value() == "00:00:02"
+

@@ -52,3 +52,25 @@ def test_team_switch(client, bob, charlie, team):
     other = charlie.memberships.get().team
     client.post(reverse("team_switch"), {"team": other.pk})
     assert client.get(reverse("history")).context["active_team"] == team
+
+
+def test_a_link_to_a_job_of_another_of_ones_teams_switches_to_it(client, bob, charlie, team, alice):
+    """Signing in picks bob's personal team; the link he was sent is Team A's job: he sees it."""
+    from converter.services.teams import team_create_personal
+    from tests.web.conftest import make_job
+
+    personal = team_create_personal(bob)
+    job = make_job(team, alice)
+    client.force_login(bob)
+    client.post(reverse("team_switch"), {"team": personal.pk})
+    response = client.get(reverse("job_detail", args=[job.pk]))
+    assert response.status_code == 200 and response.context["card"].job == job
+    assert "Switched to the team “Team A”, whose job this is." in response.content.decode()
+    assert client.get(reverse("history")).context["active_team"] == team  # and stays there
+    # Not a member of the job's team: not found, on a page with the site's header and a way on.
+    client.force_login(charlie)
+    response = client.get(reverse("job_detail", args=[job.pk]))
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "<h1>Not found</h1>" in html and 'class="site-nav"' in html
+    assert f'href="{reverse("history")}"' in html
