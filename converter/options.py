@@ -294,6 +294,23 @@ def apply_preset(preset_options: Mapping[str, Any], given: Mapping[str, Any]) ->
     return merged
 
 
+def same_sound(first: Mapping[str, Any], second: Mapping[str, Any]) -> bool:
+    """Whether two sets of raw options ask for the same audio: each validated with the defaults
+    filled in, the output group (a file name, passwords, packaging: this job's, not a preset's
+    sound) left out. False if either is invalid."""
+    sound = {option.name for option in OPTIONS if option.group != "output"}
+    defaults = {option.name: option.default for option in OPTIONS
+                if option.name in sound and option.default is not None}
+
+    def effective(raw: Mapping[str, Any]) -> dict[str, Any]:
+        return validate_options({**defaults, **{name: value for name, value in raw.items() if name in sound}})
+
+    try:
+        return effective(first) == effective(second)
+    except OptionsInvalid:
+        return False
+
+
 def changes_audio(options: Mapping[str, Any]) -> bool:
     """Whether the options alter samples (otherwise decoding the FLAC gives the input back)."""
     return bool(

@@ -139,3 +139,19 @@ def test_builtin_presets_are_valid_and_explicit_options_win():
         validate_options(values)
     merged = apply_preset(BUILTIN_PRESETS["CD quality"], {"frequency": "48000", "channels": ""})
     assert validate_options(merged) == {"frequency": 48000, "audio_bitdepth": 16, "channels": "stereo"}
+
+
+def test_same_sound_fills_defaults_compares_typed_values_and_leaves_the_output_group_out():
+    from converter.options import same_sound
+
+    preset = BUILTIN_PRESETS["Podcast voice"]
+    # What the form sends back: strings, the defaults it shows, this job's name and password.
+    sent = {"channels": "mono", "normalize": "true", "normalize_type": "ebu",
+            "normalize_target_level_ebu": "-16", "normalize_true_peak_ebu": "-1.0",
+            "normalize_loudness_range_target_ebu": "7", "language_tts": "en-US", "download_password": "pw",
+            "output_filename": "episode 12"}
+    assert same_sound(preset, sent)
+    assert not same_sound(preset, {**sent, "frequency": "44100"})  # an option the preset leaves alone
+    assert not same_sound(preset, {**sent, "normalize_target_level_ebu": "-16.5"})
+    assert not same_sound(preset, {**sent, "language_tts": "fr-FR"})
+    assert not same_sound(preset, {**sent, "normalize_target_level_ebu": "loud"})  # invalid: not the preset

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from converter.options import OptionsInvalid, validate_options
+from converter.options import OptionsInvalid, same_sound, validate_options
 from converter.selectors import engines_for, job_for, jobs_for_team, presets_for
 from converter.services.jobs import JobInvalid, job_create
 from converter.services.presets import preset_resolve
@@ -35,6 +35,14 @@ def _preset_form(request: HttpRequest, name: str) -> OptionsForm:
     except OptionsInvalid as exc:
         return _form(request, errors=exc.errors)
     return _form(request, {**values, PRESET: name})
+
+
+def _still_the_preset(request: HttpRequest, data: dict) -> bool:
+    try:
+        preset = preset_resolve(request.team, data[PRESET])
+    except OptionsInvalid:  # deleted meanwhile
+        return False
+    return same_sound(preset, options_from_data(data))
 
 
 def _page(request: HttpRequest, form: OptionsForm, *, status: int = 200, **context):
@@ -95,8 +103,12 @@ def _submitted(request: HttpRequest, form: OptionsForm, *, status: int = 200, **
 @team_required
 @require_POST
 def options_validate(request: HttpRequest):
-    """Re-render the options with each error next to its field, and only the fields that apply."""
+    """Re-render the options with each error next to its field, and only the fields that apply.
+    The preset select says Custom once the sound is no longer the chosen preset's (a file name
+    or a password leaves it as it is)."""
     data = request.POST.dict()
+    if data.get(PRESET) and not _still_the_preset(request, data):
+        data[PRESET] = ""
     try:
         validate_options(options_from_data(data))
     except OptionsInvalid as exc:
