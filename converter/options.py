@@ -27,6 +27,7 @@ BITDEPTHS = (8, 16, 24, 32)
 
 # HH:MM:SS; minutes and seconds 00-59 (the seed's pattern alone would accept 00:99:99).
 _TIME_RE = re.compile(r"^(\d\d):([0-5]\d):([0-5]\d)$")
+TIMES = ("start", "end")  # HH:MM:SS strings
 
 
 @dataclass(frozen=True)
@@ -231,7 +232,7 @@ def _check_one(option: Option, value: Any) -> Any:
         raise ValueError(f"Must be at least {option.minimum:g}.")
     if option.maximum is not None and value > option.maximum:
         raise ValueError(f"Must be at most {option.maximum:g}.")
-    if option.name in ("start", "end"):
+    if option.name in TIMES:
         if not _TIME_RE.match(value):
             raise ValueError("Use HH:MM:SS, with minutes and seconds from 00 to 59.")
     elif option.pattern and not re.fullmatch(option.pattern, value):

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from converter.options import GROUPS, OPTIONS, Option, OptionsInvalid, applies, validate_options
+from converter.options import GROUPS, OPTIONS, TIMES, Option, OptionsInvalid, applies, validate_options
 
 # The options that others depend on (normalize, normalize_type, allow_multiple_outputs).
 _CONTROLLERS = sorted({name for option in OPTIONS for name in option.depends_on})
@@ -73,6 +73,11 @@ class OptionField:
         if self.option.type in ("integer", "number"):
             return "number"
         return "text"
+
+    @property
+    def placeholder(self) -> str:
+        # A time's example ("00:02:23") reads like a value already filled in; its format does not.
+        return "HH:MM:SS" if self.option.name in TIMES else self.option.example or ""
 
     @property
     def step(self) -> str:

@@ -141,7 +141,10 @@ def preset_save(request: HttpRequest):
                                      options=options_from_data(data))
     except OptionsInvalid as exc:
         errors = dict(exc.errors)
-        context = {"save_error": errors.pop(PRESET, ""), "preset_name": name}
+        name_error = errors.pop(PRESET, "")
+        # Next to the button too: the fields' own errors may be scrolled out of view.
+        context = {"save_error": name_error or "Not saved: correct the options marked in red first.",
+                   "name_invalid": bool(name_error), "preset_name": name}
         return _preset_saved(request, _form(request, data, errors), status=422, **context)
     if not request.htmx:
         return redirect(f"{reverse('convert')}?{urlencode({PRESET: preset.name})}")

@@ -36,6 +36,8 @@ def test_convert_page_renders_every_option_of_the_schema(alice_client):
 
 def test_fields_follow_their_schema_types(alice_client):
     html = alice_client.get(reverse("convert")).content.decode()
+    assert re.search(r'id="opt-start" name="start" value=""\s+placeholder="HH:MM:SS"', html)  # not a time
+    assert 'placeholder="my_base_filename_without_extension"' in html
     assert '<option value="" selected>Same as input</option>' in html  # frequency: keep input
     assert re.search(r'<select id="opt-frequency" name="frequency"', html)
     assert re.search(r'<input type="checkbox" id="opt-normalize" name="normalize" value="true"', html)
@@ -203,7 +205,11 @@ def test_save_as_preset(alice_client, team):
 def test_save_as_preset_needs_a_name_and_valid_options(alice_client):
     html = alice_client.post(reverse("preset_save"), {"preset_name": " "}, **HTMX).content.decode()
     assert "needs a name" in html
+    assert 'aria-invalid="true"' in re.search(r'id="preset-name"[^>]*>', html).group(0)
     response = alice_client.post(reverse("preset_save"), {"preset_name": "x", "start": "nope"}, **HTMX)
     assert response.status_code == 422
     assert "Use HH:MM:SS" in _field_error(response.content.decode(), "start")
+    html = response.content.decode()
+    assert "Not saved: correct the options marked in red first." in html
+    assert re.search(r'id="preset-name"[^>]*>', html).group(0).count("aria-invalid") == 0  # the name is fine
     assert not Preset.objects.exists()
