@@ -65,13 +65,15 @@ def _value_text(key: str, value) -> str:
         return "; ".join(_member_text(member) for member in value)
     if isinstance(value, list):  # the engine's warnings
         return "; ".join(_value_text(key, item) for item in value)
+    unit = _REPORT_LABELS.get(key, ("", ""))[1]
     if isinstance(value, float):
-        text = f"{value:.2f}".rstrip("0").rstrip(".")
+        text = f"{value:.2f}".rstrip("0")
+        # A level keeps a decimal (-23.0 LUFS beside -25.7 LUFS, not -23); a ratio need not.
+        text = text + "0" if unit and text.endswith(".") else text.rstrip(".")
     elif isinstance(value, int) and not isinstance(value, bool):
         text = f"{value:,}"
     else:
         text = str(value)
-    unit = _REPORT_LABELS.get(key, ("", ""))[1]
     return f"{text} {unit}" if unit else text
 
 

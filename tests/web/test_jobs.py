@@ -50,6 +50,16 @@ def _card_tag(html: str) -> str:
     return re.search(r"<article[^>]*>", html).group(0)
 
 
+def test_levels_keep_a_decimal_beside_each_other(alice_client, team, alice):
+    job = make_job(team, alice, status=Job.Status.COMPLETED, progress=100.0)
+    add_output(job, report={"integrated_lufs_before": -25.7, "integrated_lufs_after": -23.0,
+                            "compression_ratio": 0.5})
+    html = alice_client.get(reverse("job_status", args=[job.pk]), **HTMX).content.decode()
+    assert "<dt>Loudness before</dt><dd>-25.7 LUFS</dd>" in html
+    assert "<dt>Loudness after</dt><dd>-23.0 LUFS</dd>" in html
+    assert "<dt>Compression ratio</dt><dd>0.5</dd>" in html
+
+
 def test_a_reports_list_reads_as_text(alice_client, team, alice):
     job = make_job(team, alice, status=Job.Status.COMPLETED, progress=100.0)
     add_output(job, report={"warnings": ["Peaks were limited", "Reached -23.0 LUFS after 3 passes"]})
