@@ -26,7 +26,7 @@ FREQUENCIES = (1000, 8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000, 9600
 BITDEPTHS = (8, 16, 24, 32)
 
 # HH:MM:SS; minutes and seconds 00-59 (the seed's pattern alone would accept 00:99:99).
-_TIME_RE = re.compile(r"^(\d\d):([0-5]\d):([0-5]\d)$")
+_TIME_RE = re.compile(r"(\d\d):([0-5]\d):([0-5]\d)")  # fullmatch: "$" would let a final newline in
 TIMES = ("start", "end")  # HH:MM:SS strings
 
 
@@ -178,7 +178,7 @@ class OptionsInvalid(ValueError):
 
 def seconds_from_hms(value: str) -> int:
     """'01:02:03' -> 3723. The value must already match HH:MM:SS."""
-    hours, minutes, seconds = (int(part) for part in _TIME_RE.match(value).groups())
+    hours, minutes, seconds = (int(part) for part in _TIME_RE.fullmatch(value).groups())
     return hours * 3600 + minutes * 60 + seconds
 
 
@@ -233,7 +233,7 @@ def _check_one(option: Option, value: Any) -> Any:
     if option.maximum is not None and value > option.maximum:
         raise ValueError(f"Must be at most {option.maximum:g}.")
     if option.name in TIMES:
-        if not _TIME_RE.match(value):
+        if not _TIME_RE.fullmatch(value):
             raise ValueError("Use HH:MM:SS, with minutes and seconds from 00 to 59.")
     elif option.pattern and not re.fullmatch(option.pattern, value):
         if option.name == "download_password":

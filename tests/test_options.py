@@ -76,7 +76,8 @@ def test_tts_locales_are_the_seeds():
     assert "one of" in error_of({"language_tts": "xx-XX"}, "language_tts")
 
 
-@pytest.mark.parametrize("bad", ["1:00:00", "00:60:00", "00:00:60", "aa:bb:cc", "00:00:00:00", "000:00:00"])
+@pytest.mark.parametrize("bad", ["1:00:00", "00:60:00", "00:00:60", "aa:bb:cc", "00:00:00:00", "000:00:00",
+                                 "00:00:01\n"])
 def test_times_must_be_hh_mm_ss(bad):
     assert "HH:MM:SS" in error_of({"start": bad}, "start")
 
