@@ -34,15 +34,21 @@ def _received_file(request: HttpRequest):
     if declared > settings.MAX_UPLOAD_BYTES + _MULTIPART_OVERHEAD:
         raise _too_large()
     try:
-        upload = request.FILES.get("file")
+        uploads = request.FILES.getlist("file")
     except RequestDataTooBig:
         raise _too_large() from None
     except (MultiPartParserError, SuspiciousOperation, ValueError):
         raise ApiProblem(400, "The body is not valid multipart/form-data.") from None
     if refused := upload_refused(request):
         raise ApiProblem(413, refused)
-    if upload is None:
-        raise invalid_field("file", "Send the file as this multipart/form-data field.")
+    if not uploads:
+        # A part without a file name (or named "." or "..") is not a file to the parser.
+        raise invalid_field("file", "Send the file as this multipart/form-data field, with a file name "
+                                    '(filename="…" in its Content-Disposition).')
+    if len(uploads) > 1:  # rather than keep one and drop the others unsaid
+        raise invalid_field("file", f"One file per request: this one held {len(uploads)}. "
+                                    "Send each file in a request of its own.")
+    upload = uploads[0]
     if upload.size > settings.MAX_UPLOAD_BYTES:
         raise _too_large()
     return upload

@@ -3,6 +3,7 @@
 import hashlib
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from converter.models import Job, JobOutput
 from tests.api.conftest import Api
@@ -35,7 +36,13 @@ def test_upload_refusals(api, client, settings):
     job = api.create().json()
     url = f"/v2/dl/upload-file/{job['id']}"
     token = {"X-Api2convert-Token": job["token"]}
-    assert client.post(url, {"other": "x"}, headers=token).status_code == 400  # no "file" field
+    refused = client.post(url, {"other": "x"}, headers=token)  # no "file" field
+    assert refused.status_code == 400 and "with a file name" in refused.json()["errors"]["file"]
+    # Two files in one request: refused, rather than one kept and the other dropped unsaid.
+    two = [SimpleUploadedFile(name, b"RIFF....WAVE", content_type="audio/wav") for name in ("a.wav", "b.wav")]
+    refused = client.post(url, {"file": two}, headers=token)
+    assert refused.status_code == 400 and "One file per request: this one held 2." in refused.content.decode()
+    assert not Job.objects.get().inputs.exists()
     assert client.post(url, "garbage", content_type="multipart/form-data; boundary=zz",
                        headers=token).status_code == 400
     settings.MAX_UPLOAD_BYTES = 10

@@ -139,3 +139,20 @@ def test_clients_that_stall_in_their_headers_are_dropped_and_free_every_thread(w
             assert client.recv(1) == b""  # closed by the server, not answered
     logged = log.read_text(errors="replace")
     assert logged.count(f"A client sent no byte for {CLIENT_TIMEOUT} s") == 9 and "Traceback" not in logged
+
+
+def test_a_chunked_body_is_refused_by_name_not_read_as_empty(web):
+    """gunicorn passes a chunked body on without a Content-Length, and Django reads such a body
+    as empty: the API said "The JSON body is empty." for a body it had been sent."""
+    port, _log = web
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    body = iter([b'{"conversion": [{"target": "flac"}],', b' "process": false}'])
+    connection.request("POST", "/v2/jobs", body=body, encode_chunked=True,
+                       headers={"Content-Type": "application/json", "X-Api2convert-Api-Key": "x"})
+    response = connection.getresponse()
+    assert response.status == 411
+    assert b"Content-Length" in response.read()
+    # With a length, the same request reaches the API (which then checks the key).
+    connection.request("POST", "/v2/jobs", body=b'{"conversion": [{"target": "flac"}]}',
+                       headers={"Content-Type": "application/json", "X-Api2convert-Api-Key": "x"})
+    assert connection.getresponse().status == 401
