@@ -30,7 +30,17 @@ def _page(request: HttpRequest) -> int:
         page = int(float(request.GET.get("page") or 1))
     except (ValueError, OverflowError):
         raise invalid_field("page", "Must be a whole number.") from None
-    return min(max(page, 1), 10**6)
+    if page < 1:
+        raise invalid_field("page", "Must be 1 or more.")
+    return min(page, 10**6)
+
+
+def _status(request: HttpRequest) -> str:
+    """The status to list, if one is asked for: a misspelt one is named, not answered with []."""
+    status = request.GET.get("status", "")
+    if status and status not in Job.Status.values:
+        raise invalid_field("status", f"Must be one of: {', '.join(Job.Status.values)}.")
+    return status
 
 
 def _notification_fields(wanted: JobRequest) -> dict:
@@ -59,8 +69,8 @@ def _list(request: HttpRequest) -> JsonResponse:
         Prefetch("inputs", queryset=JobInput.objects.order_by("created_at")),
         Prefetch("outputs", queryset=JobOutput.objects.order_by("created_at")),
     )
-    if request.GET.get("status"):
-        rows = rows.filter(status=request.GET["status"])
+    if status := _status(request):
+        rows = rows.filter(status=status)
     first = (_page(request) - 1) * PAGE_SIZE
     base = api_base(request)
     response = JsonResponse([job_json(job, base) for job in rows[first:first + PAGE_SIZE]], safe=False)

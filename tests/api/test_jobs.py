@@ -155,6 +155,9 @@ def test_list_is_paged_with_a_count(api, monkeypatch):
     assert api("GET", "/jobs?page=3").json() == []
     assert api("GET", "/jobs?status=completed")["X-Count"] == "0"
     assert api("GET", "/jobs?page=abc").status_code == 400
+    assert api("GET", "/jobs?page=-1").json()["errors"] == {"page": "Must be 1 or more."}
+    misspelt = api("GET", "/jobs?status=complete")  # not a status: named, not an empty list
+    assert misspelt.status_code == 400 and "completed" in misspelt.json()["errors"]["status"]
 
 
 def test_other_teams_jobs_do_not_exist(api, charlie_api):
