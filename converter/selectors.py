@@ -77,7 +77,7 @@ class HistoryFilters:
     engine: str = ""
     date_from: date | None = None
     date_to: date | None = None  # inclusive
-    q: str = ""  # part of an input's file name
+    q: str = ""  # part of an input's or a result's file name
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,9 @@ def _history_filtered(team: Team, filters: HistoryFilters) -> QuerySet[Job]:
     if filters.date_to:
         jobs = jobs.filter(created_at__lt=_day_start(filters.date_to + timedelta(days=1)))
     if filters.q:
-        jobs = jobs.filter(Exists(JobInput.objects.filter(job=OuterRef("pk"), filename__icontains=filters.q)))
+        jobs = jobs.filter(
+            Exists(JobInput.objects.filter(job=OuterRef("pk"), filename__icontains=filters.q))
+            | Exists(JobOutput.objects.filter(job=OuterRef("pk"), download_name__icontains=filters.q)))
     return jobs
 
 

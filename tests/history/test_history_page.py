@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from converter.models import Job
-from tests.web.conftest import make_job
+from tests.web.conftest import add_output, make_job
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -52,6 +52,16 @@ def test_filters(alice_client, many_jobs, bob):
                .values_list("engine", flat=True)) == {"api2convert"}
     assert titles(q="TAKE-0123") == ["take-0123.wav"]
     assert titles(q="nothing-like-it") == []
+
+
+def test_the_search_finds_a_result_by_its_name_too(alice_client, team, alice):
+    """A result renamed with "Output file name" is found by that name."""
+    job = make_job(team, alice, status=Job.Status.COMPLETED)
+    job.inputs.create(type="upload", filename="take-7.wav")
+    add_output(job, name="Episode 12 master.flac")
+    make_job(team, alice).inputs.create(type="upload", filename="other.wav")
+    response = alice_client.get(reverse("history"), {"q": "episode 12"})
+    assert _rows(response) == ["song.wav, take-7.wav"]  # make_job's input and this one
 
 
 def test_date_range(alice_client, team, alice):
