@@ -140,6 +140,15 @@ def test_on_a_phone_every_page_of_the_menu_fits_its_width(page):
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), page.url
         box = page.locator("nav.site-nav a").nth(index).bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390, names[index]
+    # The history shows each job as a card whose actions are in sight, not a table to scroll.
+    page.goto("/history/")
+    rows = page.locator("tr.job-row")
+    assert rows.count() == 2
+    assert page.locator(".table-wrap").evaluate("wrap => wrap.scrollWidth <= wrap.clientWidth")
+    for index in range(rows.count()):
+        for control in rows.nth(index).locator("button, a").all():
+            box = control.bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, control.inner_text()
 
 
 def test_a_change_made_while_the_options_are_checked_is_checked_too(page):
