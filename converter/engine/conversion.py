@@ -171,6 +171,10 @@ def _media_of(path: Path) -> MediaInfo:
             raise InputRejected("NO_AUDIO_STREAM", "The file contains no audio stream")
         # ffmpeg will call almost anything some format (random bytes pass as lyrics files).
         raise InputRejected("UNSUPPORTED_TYPE", "The file is not audio, video or text that can be converted")
+    if any(stream.codec == "none" for stream in media.audio):
+        # ffmpeg opened the container but knows no decoder (a WAV header saying 0 bits per sample...).
+        raise InputRejected("CORRUPT_FILE", "The file is corrupt: its header describes audio that cannot "
+                            "be decoded")
     return media
 
 

@@ -19,6 +19,12 @@ from .probe import AudioStream, MediaInfo, natural_bit_depth
 from .tags import NO_FFMPEG_TAGS, extract_cover, vorbis_comments, write_tags
 
 RANGE_OUT_OF_BOUNDS = "RANGE_OUT_OF_BOUNDS"
+MAX_FLAC_CHANNELS = 8
+# ffmpeg's encoder picks blocks of rate/10 samples: under 160 Hz that is below FLAC's 16-sample minimum.
+MIN_FLAC_RATE = 160
+# Above 65,535 Hz a FLAC frame header states the rate in tens of Hz, up to 655,350 (libFLAC's limit for
+# the 8-bit path; ffmpeg's block size overflows just above it).
+MAX_FLAC_RATE_ANY, MAX_FLAC_RATE = 65535, 655350
 ANALYSIS_SHARE = 0.4  # of one stream's progress, when loudness is measured before encoding
 MAX_ENCODE_PASSES = 3  # dynamic normalisation: the first try plus up to two corrections
 TRUNCATION_TOLERANCE = 0.5  # seconds of audio a header may over-promise before we call it truncated
@@ -44,13 +50,15 @@ class Target:
         start = seconds_from_hms(options["start"]) if "start" in options else None
         end = seconds_from_hms(options["end"]) if "end" in options else None
         _check_range(start, end, media.duration)
-        return cls(
+        target = cls(
             sample_rate=options.get("frequency") or stream.sample_rate,
             channels=channels or 2,
             bits=options.get("audio_bitdepth") or natural_bit_depth(stream),
             start=start,
             end=end,
         )
+        _check_flac_limits(target)
+        return target
 
     def format_filters(self, stream: AudioStream) -> list[str]:
         """Resampling and channel mixing, as filters so loudness is measured on what gets encoded."""
@@ -85,6 +93,24 @@ def _check_range(start: float | None, end: float | None, duration: float | None)
         raise InputRejected(
             RANGE_OUT_OF_BOUNDS,
             f"The end time {hms(end)} is past the end of the input ({hms(duration)})",
+        )
+
+
+def _check_flac_limits(target: Target) -> None:
+    """Reject what FLAC cannot hold before encoding, naming the option that fixes it."""
+    if target.channels > MAX_FLAC_CHANNELS:
+        raise InputRejected(
+            "TOO_MANY_CHANNELS",
+            f"FLAC holds at most {MAX_FLAC_CHANNELS} channels; this file has {target.channels}. "
+            "Choose Channels: stereo or mono.",
+        )
+    rate = target.sample_rate  # 0 when the probe did not say: ffmpeg then keeps the decoded rate
+    if rate and (rate < MIN_FLAC_RATE or rate > MAX_FLAC_RATE or (rate > MAX_FLAC_RATE_ANY and rate % 10)):
+        raise InputRejected(
+            "UNSUPPORTED_SAMPLE_RATE",
+            f"FLAC cannot be written at {rate:,} Hz: the encoder takes {MIN_FLAC_RATE} to "
+            f"{MAX_FLAC_RATE_ANY:,} Hz, and multiples of 10 Hz up to {MAX_FLAC_RATE:,} Hz. "
+            "Choose a Sample rate (frequency).",
         )
 
 

@@ -80,12 +80,15 @@ def _wav(file, file_size: int) -> MediaInfo | None:
                 valid_bits, _mask, tag = struct.unpack("<HIH", fmt[18:26])
                 if valid_bits != bits:
                     return None
-            if tag not in (_WAV_PCM, _WAV_FLOAT) or not channels or not rate or block != channels * bits // 8:
+            kind = (tag == _WAV_FLOAT, bits, "le")
+            # An inconsistent header (7-bit samples, block align 0...) is for ffmpeg to judge, not to divide.
+            if tag not in (_WAV_PCM, _WAV_FLOAT) or kind not in _PCM or not channels or not rate \
+                    or block != channels * bits // 8:
                 return None
             # A tag chunk after the audio still needs ffmpeg to read it.
             if offset + size < file_size and not _only_silent_chunks_after(file, offset + size + (size & 1)):
                 return None
-            info = _pcm_info("wav", (tag == _WAV_FLOAT, bits, "le"), channels, rate,
+            info = _pcm_info("wav", kind, channels, rate,
                              frames=size // block, available=(file_size - offset) // block)
             if info is not None:
                 info.tags = tags
@@ -137,7 +140,10 @@ def _aiff(file, file_size: int) -> MediaInfo | None:
             if channels <= 0 or rate <= 0 or (False, bits, "be") not in _PCM:
                 return None
             file.seek(offset)
-            data_offset = offset + 8 + struct.unpack(">I", file.read(4))[0]
+            ssnd_offset = file.read(4)
+            if len(ssnd_offset) < 4:
+                return None  # cut inside the SSND header: ffmpeg says how broken it is
+            data_offset = offset + 8 + struct.unpack(">I", ssnd_offset)[0]
             return _pcm_info("aiff", (False, bits, "be"), channels, rate,
                              frames=frames, available=(file_size - data_offset) // block)
         elif chunk_id != b"FVER":
@@ -146,8 +152,10 @@ def _aiff(file, file_size: int) -> MediaInfo | None:
 
 
 def _extended(raw: bytes) -> float:
-    """An 80-bit IEEE 754 extended float (AIFF's sample rate)."""
+    """An 80-bit IEEE 754 extended float (AIFF's sample rate); 0.0 when too large to be a rate."""
     exponent = ((raw[0] & 0x7F) << 8) | raw[1]
+    if exponent > 16383 + 31:
+        return 0.0  # 2**32 Hz and up (or inf/NaN, which would overflow the float)
     mantissa = int.from_bytes(raw[2:10], "big")
     value = mantissa * 2.0 ** (exponent - 16383 - 63)
     return -value if raw[0] & 0x80 else value
