@@ -65,7 +65,8 @@ def natural_bit_depth(stream: AudioStream) -> int:
     far above 16-bit quantisation, so they become 16 bits like a CD.
     """
     if stream.bits_per_sample:
-        return stream.bits_per_sample
+        # A 12- or 20-bit source ("s16 (12 bit)") goes up to the next depth the engine writes.
+        return next(depth for depth in (8, 16, 24, 32) if depth >= stream.bits_per_sample)
     return 24 if stream.codec.startswith(_LOSSLESS_FLOAT_CODECS) else 16
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from converter.engine import EngineInput, convert
 from converter.engine.headers import read_header
+from converter.engine.probe import AudioStream, natural_bit_depth
 
 from .helpers import convert_one
 
@@ -87,3 +88,12 @@ def test_malformed_wav_zipped_with_a_good_one_fails_alone(tmp_path, wav16, out_d
     outputs, failures = convert_one(archive, out_dir)
     assert [o.filename for o in outputs] == ["tone16.flac"]
     assert [(f.code, f.message) for f in failures] == [(UNDECODABLE[0], "broken.wav: " + UNDECODABLE[1])]
+
+
+@pytest.mark.parametrize(("declared", "written"), [(8, 8), (12, 16), (16, 16), (20, 24), (24, 24), (32, 32)])
+def test_a_depth_flac_is_not_written_at_goes_up_to_the_next_one(declared, written):
+    """ffmpeg reports a 12-bit FLAC or a 20-bit WAV as "s16 (12 bit)", "s32 (20 bit)": the
+    engine writes 8, 16, 24 or 32 bits, and refused the others as an internal error."""
+    stream = AudioStream(index=0, codec="pcm_s32le", sample_rate=48000, channels=2,
+                         sample_format=f"s32 ({declared} bit)", bits_per_sample=declared)
+    assert natural_bit_depth(stream) == written
