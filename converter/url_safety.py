@@ -62,7 +62,7 @@ def check_public_url(url: str) -> str | None:
     except ValueError:
         raise UrlRefused("That is not a valid URL.") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UrlRefused("Only http:// and https:// URLs can be converted.")
+        raise UrlRefused("Only http:// and https:// URLs are accepted.")  # inputs and callbacks alike
     if parts.username or parts.password:
         raise UrlRefused("URLs with a user name or password are not accepted.")
     if getattr(settings, "ALLOW_PRIVATE_URLS", False):

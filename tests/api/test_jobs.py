@@ -84,6 +84,12 @@ def test_bad_job_fields_are_400(api, extra, named):
     assert response.status_code == 400 and named in response.json()["message"]
 
 
+def test_a_callback_that_is_no_web_address_is_named_as_such(api):
+    """The shared URL check once said "can be converted" of a callback, which is not converted."""
+    response = api.create({**CREATE, "callback": "file:///etc/passwd"})
+    assert response.json()["message"] == "callback: Only http:// and https:// URLs are accepted."
+
+
 def test_remote_input_queues_at_once(api, private_urls, django_capture_on_commit_callbacks, monkeypatch):
     queued = []
     monkeypatch.setattr("converter.tasks.job_run.delay", queued.append)
