@@ -9,8 +9,8 @@ from django.utils.http import content_disposition_header
 from converter.client_address import client_address
 from converter.models import JobOutput
 from converter.providers.api2convert.download_proxy import remote_output_response
-from converter.services.password_throttle import throttle_check, throttle_failed
-from converter.services.passwords import password_matches
+from converter.services.password_throttle import throttle_check, throttle_refund, throttle_reserve
+from converter.services.passwords import password_candidates, password_matches
 from converter.storage import stored_stream
 
 CHUNK = 256 * 1024
@@ -30,15 +30,17 @@ def supplied_password(request: HttpRequest) -> str | None:
 def password_check(request: HttpRequest, output: JobOutput) -> bool:
     """Whether this request's password opens the output (its own passwords, else its job's),
     throttled: raises PasswordThrottled after too many wrong ones for this output or from this
-    client."""
+    client, each password of a comma-separated list counting as one."""
     if not output.has_password:
         return True
-    client, supplied = client_address(request), supplied_password(request)
-    throttle_check(output.pk, client)
-    if password_matches(output.download_password_hashes, supplied):
+    client, candidates = client_address(request), password_candidates(supplied_password(request))
+    if not candidates:  # costs nothing, but a blocked client is told so
+        throttle_check(output.pk, client)
+        return False
+    reservation = throttle_reserve(output.pk, client, len(candidates))
+    if password_matches(output.download_password_hashes, candidates):
+        throttle_refund(reservation)
         return True
-    if supplied:
-        throttle_failed(output.pk, client)
     return False
 
 

@@ -1,14 +1,33 @@
 """Wrong download passwords, counted per output and per client, so that guessing is slow.
 
-A small counter on Django's cache rather than django-ratelimit: only failures count (a right
-password, or a page visit without one, costs nothing), and two keys are checked at once. The
-count is checked before any hash is computed, so a guesser cannot burn CPU either. With
-several web processes, CACHE_URL must name a shared cache (Redis), or each counts alone.
+A small counter on Django's cache rather than django-ratelimit: only wrong passwords count (a
+right one, or a page visit without one, costs nothing), each password of a comma-separated list
+counts as one, and two keys are counted at once. A request's passwords are counted *before* any
+is checked (throttle_reserve), and given back when one was right (throttle_refund): checking
+first and counting after let simultaneous guesses all pass a count that none had raised yet.
+Counting first also means no hash is computed for a refused request.
+
+Redis counts atomically. The file cache (the default) reads then rewrites a file, so
+simultaneous guesses would overwrite each other's counts (16 at once: 25 checked for a limit
+of 10); its counting takes turns on a lock file beside it, which holds for the web processes of
+one machine. With web processes on several machines, CACHE_URL must name a shared cache (Redis).
+
+A window starts at its counter's first counted password and lasts WINDOW_SECONDS on every
+backend: its start is kept beside the count, and the count's timeout is set again after each
+incr (the file and database caches' incr re-sets their default timeout, 300 s).
 """
 
+import fcntl
+import math
+import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import cache, caches
+from django.core.cache.backends.filebased import FileBasedCache
 
 WINDOW_SECONDS = 15 * 60
 MAX_FAILURES_PER_OUTPUT = 20  # from everywhere: a distributed guesser
@@ -17,29 +36,94 @@ MAX_FAILURES_PER_CLIENT = 10  # from one address, over all outputs
 
 class PasswordThrottled(Exception):
     def __init__(self, retry_after: int):
-        super().__init__(f"Too many wrong download passwords. Try again in {retry_after // 60 + 1} minutes.")
+        minutes = math.ceil(retry_after / 60)
+        super().__init__(f"Too many wrong download passwords. Try again in {minutes} minutes.")
         self.retry_after = retry_after
 
 
+@dataclass(frozen=True)
+class Reservation:
+    """A request's passwords, counted as wrong until throttle_refund says otherwise."""
+
+    attempts: int
+    windows: tuple[tuple[str, float], ...]  # (counter key, when its window began)
+
+
 def _counters(output_id, client: str) -> list[tuple[str, int]]:
-    return [(f"dlpw:output:{output_id}", MAX_FAILURES_PER_OUTPUT),
-            (f"dlpw:client:{client}", MAX_FAILURES_PER_CLIENT)]
+    return [(f"dlpw:client:{client}", MAX_FAILURES_PER_CLIENT),
+            (f"dlpw:output:{output_id}", MAX_FAILURES_PER_OUTPUT)]
 
 
-def throttle_check(output_id, client: str) -> None:
-    """Raise PasswordThrottled while either counter is at its limit."""
+def _seconds_left(since: float, now: float) -> int:
+    return max(1, math.ceil(since + WINDOW_SECONDS - now))
+
+
+def _refuse_past(key: str, limit: int, count: int, now: float) -> None:
+    if count > limit:
+        raise PasswordThrottled(_seconds_left(cache.get(f"{key}:since") or now, now))
+
+
+@contextmanager
+def _one_at_a_time() -> Iterator[None]:
+    """On the file cache, one counting at a time across threads and processes (see above)."""
+    if not isinstance(caches["default"], FileBasedCache):
+        yield
+        return
+    directory = settings.CACHES["default"]["LOCATION"]
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, "download-passwords.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        yield
+
+
+def throttle_check(output_id, client: str, attempts: int = 1) -> None:
+    """Raise PasswordThrottled when `attempts` more passwords would pass either limit."""
+    now = time.time()
     for key, limit in _counters(output_id, client):
-        if (cache.get(key) or 0) >= limit:
-            since = cache.get(f"{key}:since") or time.time()
-            raise PasswordThrottled(max(1, int(since + WINDOW_SECONDS - time.time())))
+        _refuse_past(key, limit, (cache.get(key) or 0) + attempts, now)
 
 
-def throttle_failed(output_id, client: str) -> None:
-    for key, _limit in _counters(output_id, client):
-        if cache.add(key, 1, WINDOW_SECONDS):  # the window starts at the first failure
-            cache.set(f"{key}:since", time.time(), WINDOW_SECONDS)
-        else:
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.add(key, 1, WINDOW_SECONDS)
+def _count(key: str, attempts: int, now: float) -> tuple[int, float]:
+    """Add attempts to key's count: (the new count, when its window began)."""
+    # add() never rewrites an existing key, so the start keeps its own full timeout.
+    since = cache.get_or_set(f"{key}:since", now, WINDOW_SECONDS)
+    left = _seconds_left(since, now)
+    if cache.add(key, attempts, left):
+        return attempts, since
+    try:
+        count = cache.incr(key, attempts)
+    except ValueError:  # it expired between add and incr
+        cache.add(key, attempts, left)
+        return attempts, since
+    cache.touch(key, left)  # incr may have set the cache's default timeout
+    return count, since
+
+
+def throttle_reserve(output_id, client: str, attempts: int) -> Reservation:
+    """Count a request's `attempts` passwords as wrong before they are checked. Raise
+    PasswordThrottled, counting nothing, if they would pass a limit; or, counted, if
+    simultaneous requests took the count past it in the meantime."""
+    with _one_at_a_time():
+        throttle_check(output_id, client, attempts)
+        now, windows = time.time(), []
+        for key, limit in _counters(output_id, client):
+            count, since = _count(key, attempts, now)
+            windows.append((key, since))
+            _refuse_past(key, limit, count, now)
+    return Reservation(attempts, tuple(windows))
+
+
+def throttle_refund(reservation: Reservation) -> None:
+    """One of the passwords was right: they cost nothing."""
+    now = time.time()
+    with _one_at_a_time():
+        for key, since in reservation.windows:
+            _give_back(key, since, reservation.attempts, now)
+
+
+def _give_back(key: str, since: float, attempts: int, now: float) -> None:
+    # In a new window the count does not hold these attempts: taking them off would give credit.
+    if cache.get(f"{key}:since") == since:
+        with suppress(ValueError):  # expired meanwhile
+            cache.decr(key, attempts)
+            cache.touch(key, _seconds_left(since, now))

@@ -26,11 +26,18 @@ def password_fields(passwords: list[str], engine: str) -> dict:
             "remote_password_encrypted": crypto.encrypt(",".join(passwords)) if remote else ""}
 
 
-def password_matches(hashes: list[str], supplied: str | None) -> bool:
-    """True when no password is set, or any comma-separated supplied password matches."""
+MAX_CANDIDATES = 10  # passwords tried from one request; each counts as one try for the throttle
+
+
+def password_candidates(supplied: str | None) -> list[str]:
+    """The passwords a request tries: its comma-separated list, at most MAX_CANDIDATES."""
+    return [part for part in (supplied or "").split(",") if part][:MAX_CANDIDATES]
+
+
+def password_matches(hashes: list[str], candidates: list[str]) -> bool:
+    """True when no password is set, or any candidate matches."""
     if not hashes:
         return True
-    candidates = [part for part in (supplied or "").split(",") if part][:10]
     # check_password compares in constant time.
     return any(check_password(candidate, encoded) for candidate in candidates for encoded in hashes)
 

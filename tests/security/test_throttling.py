@@ -40,7 +40,7 @@ def test_web_processes_share_the_counts(tmp_path):
     client = f"client-{uuid.uuid4()}"  # a shared Redis keeps other runs' counts
     script = "import django; django.setup(); from converter.services import password_throttle as t; {}"
     limit = password_throttle.MAX_FAILURES_PER_CLIENT
-    fail = f"[t.throttle_failed('out', {client!r}) for _ in range({limit})]"
+    fail = f"t.throttle_reserve('out', {client!r}, {limit})"
     subprocess.run([sys.executable, "-c", script.format(fail)], env=env, check=True)
     check = subprocess.run([sys.executable, "-c", script.format(f"t.throttle_check('other', {client!r})")],
                            env=env, capture_output=True, text=True)

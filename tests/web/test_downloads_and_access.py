@@ -1,8 +1,11 @@
 """Downloads honour the password; every job URL is scoped to the team."""
 
+import json
+
 import pytest
 from django.urls import reverse
 
+from converter.services.api_keys import key_issue
 from tests.web.conftest import FLAC_BYTES
 
 JOB_URLS = ("job_detail", "job_status")
@@ -76,6 +79,24 @@ def test_the_form_unlocks_playback_for_the_session_only(client, alice, bob, prot
     assert client.get(play).status_code == 200
     client.force_login(bob)  # a new session
     assert client.get(play).status_code == 403
+
+
+def test_a_new_password_locks_a_session_that_had_unlocked_the_output(client, alice, team, protected_output):
+    download, play, waveform = (reverse(name, args=[protected_output.pk])
+                                for name in ("output_download", "output_play", "output_waveform"))
+    client.force_login(alice)
+    assert client.post(download, {"password": "red"}).status_code == 200
+    assert client.get(play).status_code == 200
+    key = key_issue(team=team, user=alice, name="Tests").key
+    response = client.patch(f"/v2/jobs/{protected_output.job_id}/output/{protected_output.pk}",
+                            data=json.dumps({"download_password": "brandnew"}),
+                            content_type="application/json", headers={"X-Api2convert-Api-Key": key})
+    assert response.status_code == 200, response.content
+    for url in (download, play, waveform):
+        assert client.get(url).status_code == 403
+    assert client.post(download, {"password": "red"}).status_code == 403  # the old one no longer opens it
+    assert client.post(download, {"password": "brandnew"}).status_code == 200
+    assert client.get(play).status_code == 200
 
 
 def test_the_password_never_goes_into_a_url(alice_client, protected_output):
