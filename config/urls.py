@@ -13,3 +13,5 @@ urlpatterns = [
     path("hooks/api2convert/", include("converter.web.api2convert_hook_urls")),
     path("", include("converter.web.urls")),
 ]
+
+handler404 = "converter.web.not_found.not_found"

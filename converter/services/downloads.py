@@ -14,7 +14,7 @@ from converter.services.passwords import password_candidates, password_matches
 from converter.storage import stored_stream
 
 CHUNK = 256 * 1024
-_RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGE_RE = re.compile(r"bytes=(\d*)-(\d*)")
 
 
 def supplied_password(request: HttpRequest) -> str | None:
@@ -46,7 +46,7 @@ def password_check(request: HttpRequest, output: JobOutput) -> bool:
 
 def _byte_range(header: str | None, size: int) -> tuple[int, int] | None | bool:
     """(first, last) for one satisfiable range; None for no/ignored header; False if unsatisfiable."""
-    match = _RANGE_RE.match((header or "").strip())
+    match = _RANGE_RE.fullmatch((header or "").strip())
     if not match or match.groups() == ("", ""):
         return None  # absent, malformed or multi-range: serve the whole file
     first, last = match.groups()
@@ -55,8 +55,10 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | None | bool:
         if length == 0:
             return False
         return max(size - length, 0), size - 1
+    if last and int(last) < int(first):
+        return None  # an invalid range ("bytes=5-2"): ignored, as RFC 9110 says, not refused
     first, last = int(first), int(last) if last else size - 1
-    if first >= size or last < first:
+    if first >= size:
         return False
     return first, min(last, size - 1)
 
@@ -91,7 +93,8 @@ def output_response(request: HttpRequest, output: JobOutput, *, as_attachment: b
     size = output.file.size
     byte_range = _byte_range(request.headers.get("Range"), size)
     if byte_range is False:
-        response = HttpResponse(status=416)
+        response = HttpResponse(f"The range asked for is not in the file, which has {size:,} bytes.",
+                                status=416, content_type="text/plain; charset=utf-8")
         response["Content-Range"] = f"bytes */{size}"
         return response
     first, last = byte_range or (0, size - 1)

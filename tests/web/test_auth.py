@@ -74,3 +74,6 @@ def test_a_link_to_a_job_of_another_of_ones_teams_switches_to_it(client, bob, ch
     html = response.content.decode()
     assert "<h1>Not found</h1>" in html and 'class="site-nav"' in html
     assert f'href="{reverse("history")}"' in html
+    # To htmx (a card polling a deleted job), a word: it swaps no 4xx, so no page is rendered.
+    polled = client.get(reverse("job_detail", args=[job.pk]), HTTP_HX_REQUEST="true")
+    assert polled.status_code == 404 and polled.content == b"Not found."

@@ -134,3 +134,19 @@ def test_anonymous_visitors_are_sent_to_log_in(client, completed_job):
         response = client.get(url)
         assert response.status_code == 302
         assert response.url.startswith(reverse("login"))
+
+
+@pytest.mark.parametrize(("asked", "status"), [
+    ("bytes=5-2", 200),  # invalid (last before first): ignored, the whole file (RFC 9110)
+    ("bytes=4-11\n", 206),  # a trailing newline is whitespace around the header, not part of it
+    ("bytes=999999-", 416),  # past the end: unsatisfiable, and said so in words
+])
+def test_ranges_that_are_invalid_or_unsatisfiable(alice_client, completed_job, asked, status):
+    output = completed_job.outputs.get()
+    response = alice_client.get(reverse("output_play", args=[output.pk]), HTTP_RANGE=asked)
+    assert response.status_code == status
+    if status == 416:
+        assert response["Content-Type"].startswith("text/plain")
+        said = f"The range asked for is not in the file, which has {len(FLAC_BYTES):,} bytes."
+        assert response.content.decode() == said
+        assert response["Content-Range"] == f"bytes */{len(FLAC_BYTES)}"
