@@ -10,28 +10,13 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.filebased import FileBasedCache
 from django.test import RequestFactory
 
-from converter.models import Job
 from converter.services import password_throttle
 from converter.services.downloads import password_check
 from converter.services.password_throttle import MAX_FAILURES_PER_CLIENT, WINDOW_SECONDS, PasswordThrottled
 from converter.services.passwords import password_hashes_make
-from tests.web.conftest import add_output, make_job
+from tests.security.conftest import SECRET
 
-pytestmark = pytest.mark.django_db
-
-SECRET = "hunter2-correct-horse"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_counters():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def protected(team, alice):
-    return add_output(make_job(team, alice, status=Job.Status.COMPLETED, progress=100.0, passwords=[SECRET]))
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_counters")]
 
 
 @pytest.fixture

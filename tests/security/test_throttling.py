@@ -8,28 +8,13 @@ import sys
 import uuid
 
 import pytest
-from django.core.cache import cache
 
 from converter.client_address import client_address
 from converter.models import Job
 from converter.services import password_throttle
-from tests.web.conftest import add_output, make_job
+from tests.security.conftest import SECRET
 
-pytestmark = pytest.mark.django_db
-
-SECRET = "hunter2-correct-horse"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_counters():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def protected(team, alice):
-    return add_output(make_job(team, alice, status=Job.Status.COMPLETED, progress=100.0, passwords=[SECRET]))
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_counters")]
 
 
 @pytest.mark.scaleout
