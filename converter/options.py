@@ -47,6 +47,11 @@ class Option:
     depends_on: Mapping[str, Any] = field(default_factory=dict)
     # A secret is never echoed back into a page or an API response.
     secret: bool = False
+    # How a person reads a value of the enum (the API keeps the values): 48000 is "48 kHz".
+    enum_labels: Mapping[Any, str] = field(default_factory=dict)
+
+    def value_label(self, value: Any) -> str:
+        return self.enum_labels.get(value, str(value))
 
 
 OPTIONS: tuple[Option, ...] = (
@@ -54,16 +59,17 @@ OPTIONS: tuple[Option, ...] = (
         "frequency", "integer", "Sample rate",
         "Output sample rate in Hz. Empty keeps the input's own rate.",
         group="audio", enum=FREQUENCIES,
+        enum_labels={rate: f"{rate / 1000:g} kHz" for rate in FREQUENCIES},
     ),
     Option(
         "audio_bitdepth", "integer", "Bit depth",
         "Bits per sample of the FLAC stream. Empty keeps the input's own depth.",
-        group="audio", enum=BITDEPTHS,
+        group="audio", enum=BITDEPTHS, enum_labels={depth: f"{depth}-bit" for depth in BITDEPTHS},
     ),
     Option(
         "channels", "string", "Channels",
         "Downmix or upmix to one (mono) or two (stereo) channels. Empty keeps the input's layout.",
-        group="audio", enum=("stereo", "mono"),
+        group="audio", enum=("stereo", "mono"), enum_labels={"stereo": "Stereo", "mono": "Mono"},
     ),
     Option(
         "start", "string", "Start",
@@ -84,6 +90,7 @@ OPTIONS: tuple[Option, ...] = (
         "normalize_type", "string", "Normalization type",
         "EBU R128 integrated loudness (broadcast), RMS level, or sample peak.",
         group="normalize", enum=("ebu", "rms", "peak"), default="ebu",
+        enum_labels={"ebu": "EBU R128", "rms": "RMS", "peak": "Peak"},
         depends_on={"normalize": True},
     ),
     Option(

@@ -152,6 +152,8 @@ class JobCard:
             option = OPTIONS_BY_NAME.get(name)
             if isinstance(value, bool):
                 value = "yes" if value else "no"
+            elif option is not None:
+                value = option.value_label(value)
             rows.append((option.label if option else name, str(value)))
         if self.job.has_password:
             rows.append((OPTIONS_BY_NAME["download_password"].label, "set"))

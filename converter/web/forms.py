@@ -124,7 +124,7 @@ class OptionsForm:
         choices = ()
         if option.enum:
             keep = (("", "Same as input"),) if option.default is None else ()
-            choices = keep + tuple((str(choice), str(choice)) for choice in option.enum)
+            choices = keep + tuple((str(choice), option.value_label(choice)) for choice in option.enum)
         return OptionField(option, value, self.errors.get(option.name, ""), choices)
 
     @property

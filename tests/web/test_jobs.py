@@ -50,6 +50,15 @@ def _card_tag(html: str) -> str:
     return re.search(r"<article[^>]*>", html).group(0)
 
 
+def test_options_read_as_a_person_reads_them(alice_client, team, alice):
+    job = make_job(team, alice, options={"frequency": 48000, "channels": "mono", "normalize": True,
+                                         "normalize_type": "ebu"})
+    html = alice_client.get(reverse("job_detail", args=[job.pk])).content.decode()
+    for shown in ("<dt>Sample rate</dt><dd>48 kHz</dd>", "<dt>Channels</dt><dd>Mono</dd>",
+                  "<dd>EBU R128</dd>", "<dt>Normalize loudness</dt><dd>yes</dd>"):
+        assert shown in html
+
+
 def test_levels_keep_a_decimal_beside_each_other(alice_client, team, alice):
     job = make_job(team, alice, status=Job.Status.COMPLETED, progress=100.0)
     add_output(job, report={"integrated_lufs_before": -25.7, "integrated_lufs_after": -23.0,

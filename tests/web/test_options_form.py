@@ -38,6 +38,9 @@ def test_fields_follow_their_schema_types(alice_client):
     html = alice_client.get(reverse("convert")).content.decode()
     assert re.search(r'id="opt-start" name="start" value=""\s+placeholder="HH:MM:SS"', html)  # not a time
     assert 'placeholder="my_base_filename_without_extension"' in html
+    # Values as a person reads them; the values sent stay the API's.
+    assert '<option value="44100">44.1 kHz</option>' in html and '<option value="24">24-bit</option>' in html
+    assert '<option value="mono">Mono</option>' in html
     assert '<option value="" selected>Same as input</option>' in html  # frequency: keep input
     assert re.search(r'<select id="opt-frequency" name="frequency"', html)
     assert re.search(r'<input type="checkbox" id="opt-normalize" name="normalize" value="true"', html)
