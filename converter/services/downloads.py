@@ -55,9 +55,9 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | None | bool:
         if length == 0:
             return False
         return max(size - length, 0), size - 1
-    if last and int(last) < int(first):
-        return None  # an invalid range ("bytes=5-2"): ignored, as RFC 9110 says, not refused
     first, last = int(first), int(last) if last else size - 1
+    if match[2] and last < first:  # a last byte given before the first ("bytes=5-2"): invalid,
+        return None  # so ignored, as RFC 9110 says, not refused
     if first >= size:
         return False
     return first, min(last, size - 1)

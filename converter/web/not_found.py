@@ -6,6 +6,6 @@ from django.views.defaults import page_not_found
 
 
 def not_found(request: HttpRequest, exception: Exception):
-    if request.headers.get("HX-Request"):
+    if getattr(request, "htmx", False):  # django-htmx's middleware has run for any URL's 404
         return HttpResponseNotFound("Not found.", content_type="text/plain; charset=utf-8")
     return page_not_found(request, exception)
