@@ -88,23 +88,54 @@
     if (job) job.scrollIntoView({ block: "nearest", behavior: still ? "auto" : "smooth" });
   });
 
-  // ---- A re-rendered options panel must not eat what is being typed into it: the response
-  // was made from the values sent, so give the focused field its current value back and
-  // validate again. ----
-  var typing = null;
+  // ---- A re-rendered options panel must not lose what the person gave it. The response was
+  // made from the values sent, so the focused field gets its current value back. And options a
+  // dependency hides (Normalize's targets while it is unticked, the EBU targets while another
+  // type is chosen) are kept here: shown again by the options' own check, they come back as
+  // they were, not as their defaults; a preset brings its own. Either way, validate again. ----
+  var before = null, putAway = {};
+  function optionValues() {
+    var values = {};
+    document.querySelectorAll("#option-fields [name]:not([type=password])").forEach(function (field) {
+      values[field.name] = field.type === "checkbox" ? field.checked : field.value;
+    });
+    return values;
+  }
   document.addEventListener("htmx:beforeSwap", function (event) {
+    before = null;
+    if (!event.detail.shouldSwap) return;
     var active = document.activeElement;
     var editable = active && active.id && active.matches("input:not([type=checkbox]):not([type=file]), textarea");
-    typing = editable && event.detail.target.contains(active) ? { id: active.id, value: active.value } : null;
+    var options = event.detail.target.id === "option-panel";
+    var asker = event.detail.requestConfig && event.detail.requestConfig.elt;
+    before = {
+      typing: editable && event.detail.target.contains(active) ? { id: active.id, value: active.value } : null,
+      values: options ? optionValues() : null,
+      checked: options && !!asker && asker.id === "option-fields",
+    };
   });
   document.addEventListener("htmx:afterSwap", function () {
-    if (!typing) return;
-    var field = document.getElementById(typing.id);
-    if (field && field.value !== typing.value) {
-      field.value = typing.value;
-      field.dispatchEvent(new Event("change", { bubbles: true }));
+    if (!before) return;
+    var now = before.values ? optionValues() : {}, changed = null;
+    Object.keys(before.values || {}).forEach(function (name) {
+      if (!(name in now)) putAway[name] = before.values[name];
+    });
+    Object.keys(now).forEach(function (name) {
+      if (name in before.values || !(name in putAway)) return;
+      var value = putAway[name];
+      delete putAway[name];
+      var field = document.getElementById("opt-" + name);
+      if (!before.checked || !field) return;
+      if (field.type === "checkbox") field.checked = value; else field.value = value;
+      changed = field;
+    });
+    var typed = before.typing && document.getElementById(before.typing.id);
+    if (typed && typed.value !== before.typing.value) {
+      typed.value = before.typing.value;
+      changed = typed;
     }
-    typing = null;
+    before = null;
+    if (changed) changed.dispatchEvent(new Event("change", { bubbles: true }));
   });
 
   // ---- A preserved password input keeps its element, so refresh its invalid state here. ----

@@ -195,3 +195,33 @@ def test_the_preset_select_says_custom_once_its_values_are_changed(page):
         page.fill("#opt-output_filename", "")
         page.locator("#opt-output_filename").press("Tab")
         page.wait_for_timeout(300)
+
+
+def test_targets_hidden_by_a_dependency_come_back_as_they_were(page):
+    """Custom loudness targets survive unticking and re-ticking Normalize, and a trip through
+    another normalisation type; a preset's values still win over what was put away."""
+    sign_up(page, "loudness-tweaker")
+
+    def answered(action) -> None:
+        with page.expect_response(lambda response: "/options/validate/" in response.url):
+            action()
+        page.wait_for_timeout(300)  # swapped in, and a restored value's own check sent and answered
+
+    answered(lambda: page.check("#opt-normalize"))
+    page.fill("#opt-normalize_target_level_ebu", "-16")
+    answered(lambda: page.locator("#opt-normalize_target_level_ebu").press("Tab"))
+    answered(lambda: page.uncheck("#opt-normalize"))
+    assert page.locator("#opt-normalize_target_level_ebu").count() == 0
+    answered(lambda: page.check("#opt-normalize"))
+    page.locator("#opt-normalize_target_level_ebu").wait_for()
+    assert page.locator("#opt-normalize_target_level_ebu").input_value() == "-16"
+    answered(lambda: page.select_option("#opt-normalize_type", "peak"))
+    answered(lambda: page.select_option("#opt-normalize_type", "ebu"))
+    assert page.locator("#opt-normalize_target_level_ebu").input_value() == "-16"
+    assert page.locator("#option-panel .error").count() == 0
+
+    answered(lambda: page.uncheck("#opt-normalize"))
+    with page.expect_response(lambda response: "/presets/apply/" in response.url):
+        page.select_option("#opt-preset", "Broadcast EBU R128")
+    page.wait_for_timeout(300)
+    assert page.locator("#opt-normalize_target_level_ebu").input_value() == "-23"  # the preset's own
