@@ -77,8 +77,10 @@ def json_body(request: HttpRequest):
         raise ApiProblem(400, "The JSON body is empty.")
     try:
         body = json.loads(raw)
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+    except ValueError:  # UnicodeDecodeError is a ValueError
         raise ApiProblem(400, "The body is not valid JSON.") from None
+    except RecursionError:
+        raise ApiProblem(400, "The JSON body is nested too deeply to read.") from None
     return body
 
 

@@ -10,7 +10,15 @@ import uuid
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from converter.api.auth import caller_membership, job_authorised
-from converter.api.http import api_base, endpoint, invalid_field, json_body, json_object, one_or_404
+from converter.api.http import (
+    ApiProblem,
+    api_base,
+    endpoint,
+    invalid_field,
+    json_body,
+    json_object,
+    one_or_404,
+)
 from converter.api.job_requests import credentials_password, input_request
 from converter.api.problems import service_problems
 from converter.api.serializers import input_json, upload_server
@@ -66,18 +74,22 @@ def _patch(request: HttpRequest, job: Job) -> None:
     """The vendor patches inputs' own options (InputFilePatch: {id, options}). Ours have none, so
     a patch may only name the job's inputs with empty options; anything else is refused."""
     body = json_body(request)
-    items = body if isinstance(body, list) else [body]
-    for index, item in enumerate(items):
+    if not isinstance(body, list | dict):
+        raise ApiProblem(400, "The JSON body must be an input object or a list of them.")
+    # Fields are named as the body has them: "id" in one object, "[1].id" in a list.
+    items = enumerate(body) if isinstance(body, list) else [("", body)]
+    for index, item in items:
+        where = f"[{index}]." if index != "" else ""
         if not isinstance(item, dict):
             raise invalid_field(f"[{index}]", "Must be an object.")
         try:
             input_id = uuid.UUID(str(item.get("id")))
         except ValueError:
-            raise invalid_field(f"[{index}].id", "Give the id of one of the job's inputs.") from None
+            raise invalid_field(f"{where}id", "Give the id of one of the job's inputs.") from None
         one_or_404(job.inputs, input_id, NOT_IN_JOB)
         if item.get("options") not in (None, [], {}):
-            raise invalid_field(f"[{index}].options", "Inputs take no options here; the conversion's options "
-                                                      "change with PATCH /jobs/{id}/conversions/{id}.")
+            raise invalid_field(f"{where}options", "Inputs take no options here; the conversion's options "
+                                                   "change with PATCH /jobs/{id}/conversions/{id}.")
     with service_problems():
         job_check_changeable(job, membership=caller_membership(request))
 

@@ -113,12 +113,18 @@ def test_patch_inputs(api):
     uploaded = api.upload(job).json()
     response = api("PATCH", f"/jobs/{job['id']}/input", [{"id": uploaded["id"], "options": {}}])
     assert response.status_code == 200 and [item["id"] for item in response.json()] == [uploaded["id"]]
+    # The errors name the fields as the body has them: in one object, or in a list.
     response = api("PATCH", f"/jobs/{job['id']}/input", {"id": uploaded["id"], "options": {"x": 1}})
-    assert response.status_code == 400 and "[0].options" in response.json()["errors"]
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["options"]
+    response = api("PATCH", f"/jobs/{job['id']}/input", {"a": 1})
+    assert response.json()["message"] == "id: Give the id of one of the job's inputs."
+    response = api("PATCH", f"/jobs/{job['id']}/input", [{"id": uploaded["id"]}, {"id": "nope"}])
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["[1].id"]
     response = api("PATCH", f"/jobs/{job['id']}/input", [{"id": "00000000-0000-4000-8000-000000000000"}])
     assert response.status_code == 404
-    assert api("PATCH", f"/jobs/{job['id']}/input", [{"id": "nope"}]).status_code == 400
-    assert api("PATCH", f"/jobs/{job['id']}/input", "[1]").status_code == 400
+    assert api("PATCH", f"/jobs/{job['id']}/input", "[1]").json()["errors"] == {"[0]": "Must be an object."}
+    response = api("PATCH", f"/jobs/{job['id']}/input", "5")
+    assert response.json()["message"] == "The JSON body must be an input object or a list of them."
     Job.objects.filter(pk=job["id"]).update(status=Job.Status.COMPLETED)
     assert api("PATCH", f"/jobs/{job['id']}/input", [{"id": uploaded["id"]}]).status_code == 409
 

@@ -46,3 +46,12 @@ def test_huge_body_is_413(api, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     response = api.create(json.dumps({**CREATE, "pad": "x" * 2000}))
     assert response.status_code == 413 and response.json()["message"]
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ("{", "The body is not valid JSON."),
+    ("[" * 100_000 + "]" * 100_000, "The JSON body is nested too deeply to read."),
+    ("  ", "The JSON body is empty."),
+])
+def test_unreadable_bodies_say_why(api, body, message):
+    assert api.create(body).json()["message"] == message
