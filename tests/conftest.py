@@ -2,6 +2,8 @@
 (after healthchecks' hc/test.py)."""
 
 import pytest
+from django.core.cache import caches
+from django.core.cache.backends.filebased import FileBasedCache
 
 from converter.models import Membership
 from converter.services.teams import team_create, team_create_personal
@@ -42,3 +44,11 @@ def charlie(django_user_model):
     user = django_user_model.objects.create_user("charlie", password="charlie-password-123")
     team_create_personal(user)
     return user
+
+
+@pytest.fixture
+def file_cache(settings, tmp_path):
+    """The default backend outside the tests (the tests' settings give them LocMemCache)."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                                   "LOCATION": str(tmp_path / "cache")}}
+    assert isinstance(caches["default"], FileBasedCache)

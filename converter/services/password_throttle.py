@@ -9,25 +9,22 @@ Counting first also means no hash is computed for a refused request.
 
 Redis counts atomically. The file cache (the default) reads then rewrites a file, so
 simultaneous guesses would overwrite each other's counts (16 at once: 25 checked for a limit
-of 10); its counting takes turns on a lock file beside it, which holds for the web processes of
-one machine. With web processes on several machines, CACHE_URL must name a shared cache (Redis).
+of 10); its counting takes turns (converter/cache_turns.py). With web processes on several
+machines, CACHE_URL must name a shared cache (Redis).
 
 A window starts at its counter's first counted password and lasts WINDOW_SECONDS on every
 backend: its start is kept beside the count, and the count's timeout is set again after each
 incr (the file and database caches' incr re-sets their default timeout, 300 s).
 """
 
-import fcntl
 import math
-import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.cache import cache, caches
-from django.core.cache.backends.filebased import FileBasedCache
+from django.core.cache import cache
+
+from converter.cache_turns import cache_turns
 
 WINDOW_SECONDS = 15 * 60
 MAX_FAILURES_PER_OUTPUT = 20  # from everywhere: a distributed guesser
@@ -63,19 +60,6 @@ def _refuse_past(key: str, limit: int, count: int, now: float) -> None:
         raise PasswordThrottled(_seconds_left(cache.get(f"{key}:since") or now, now))
 
 
-@contextmanager
-def _one_at_a_time() -> Iterator[None]:
-    """On the file cache, one counting at a time across threads and processes (see above)."""
-    if not isinstance(caches["default"], FileBasedCache):
-        yield
-        return
-    directory = settings.CACHES["default"]["LOCATION"]
-    os.makedirs(directory, exist_ok=True)
-    with open(os.path.join(directory, "download-passwords.lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
-        yield
-
-
 def throttle_check(output_id, client: str, attempts: int = 1) -> None:
     """Raise PasswordThrottled when `attempts` more passwords would pass either limit."""
     now = time.time()
@@ -103,7 +87,7 @@ def throttle_reserve(output_id, client: str, attempts: int) -> Reservation:
     """Count a request's `attempts` passwords as wrong before they are checked. Raise
     PasswordThrottled, counting nothing, if they would pass a limit; or, counted, if
     simultaneous requests took the count past it in the meantime."""
-    with _one_at_a_time():
+    with cache_turns("download-passwords"):
         throttle_check(output_id, client, attempts)
         now, windows = time.time(), []
         for key, limit in _counters(output_id, client):
@@ -116,7 +100,7 @@ def throttle_reserve(output_id, client: str, attempts: int) -> Reservation:
 def throttle_refund(reservation: Reservation) -> None:
     """One of the passwords was right: they cost nothing."""
     now = time.time()
-    with _one_at_a_time():
+    with cache_turns("download-passwords"):
         for key, since in reservation.windows:
             _give_back(key, since, reservation.attempts, now)
 

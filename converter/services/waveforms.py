@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from converter.cache_turns import cache_turns
 from converter.engine import Waveform, waveform
 from converter.engine.ffmpeg import FfmpegFailed
 from converter.models import JobOutput
@@ -37,12 +38,11 @@ def output_waveform(output: JobOutput, *, in_request: bool = True) -> Waveform |
     be read just now (tried again on the next ask). In a request, a long output is handed to a
     worker instead: WaveformPending."""
     if output.waveform is not None:
-        return Waveform.from_json(output.waveform) if output.waveform else None
+        return _kept(output)
     measuring = f"waveform-measuring:{output.pk}"
     if in_request:
         to_worker = (output.duration or 0) > settings.WAVEFORM_IN_REQUEST_SECONDS
-        # Once, not per ask: cards opened together (a team's shared history) wait for one measurement.
-        if not cache.add(measuring, True, HANDED_OVER_FOR if to_worker else MEASURED_HERE_WITHIN):
+        if not measurement_claim(measuring, HANDED_OVER_FOR if to_worker else MEASURED_HERE_WITHIN):
             raise WaveformPending()
         if to_worker:
             from converter import tasks  # tasks import services
@@ -50,6 +50,10 @@ def output_waveform(output: JobOutput, *, in_request: bool = True) -> Waveform |
             transaction.on_commit(lambda: tasks.output_waveform_measure.delay(str(output.pk)))
             raise WaveformPending()
     try:
+        # A measurement may have ended between this caller's read of the output and its claim.
+        output.waveform = JobOutput.objects.filter(pk=output.pk).values_list("waveform", flat=True).first()
+        if output.waveform is not None:
+            return _kept(output)
         measured = _measure(output)
         output.waveform = measured.as_json() if measured else {}  # {}: none to be had, not tried again
         JobOutput.objects.filter(pk=output.pk).update(waveform=output.waveform)
@@ -60,6 +64,18 @@ def output_waveform(output: JobOutput, *, in_request: bool = True) -> Waveform |
     finally:
         if in_request:
             cache.delete(measuring)
+
+
+def _kept(output: JobOutput) -> Waveform | None:
+    return Waveform.from_json(output.waveform) if output.waveform else None
+
+
+def measurement_claim(key: str, seconds: int) -> bool:
+    """Whether this caller measures: once, not per ask, so that cards opened together (a team's
+    shared history) wait for one measurement. Taking turns, as the file cache's add is no
+    atomic operation."""
+    with cache_turns("waveforms"):
+        return cache.add(key, True, seconds)
 
 
 def _frames(output: JobOutput) -> int:

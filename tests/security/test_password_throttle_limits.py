@@ -6,8 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import environ
 import pytest
-from django.core.cache import cache, caches
-from django.core.cache.backends.filebased import FileBasedCache
+from django.core.cache import cache
 from django.test import RequestFactory
 
 from converter.services import password_throttle
@@ -17,14 +16,6 @@ from converter.services.passwords import password_hashes_make
 from tests.security.conftest import SECRET
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_counters")]
-
-
-@pytest.fixture
-def file_cache(settings, tmp_path):
-    """The default backend outside the tests (conftest gives them LocMemCache)."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                                   "LOCATION": str(tmp_path / "cache")}}
-    assert isinstance(caches["default"], FileBasedCache)
 
 
 @pytest.fixture

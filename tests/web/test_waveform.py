@@ -2,6 +2,8 @@
 kept; only for those who may play the output."""
 
 import re
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
 
 import pytest
 from django.core.files.base import ContentFile
@@ -80,6 +82,27 @@ def test_a_card_that_asks_while_another_request_measures_asks_again(alice_client
     assert '<path d="M0 32V' in alice_client.get(url, **HTMX).content.decode()
     assert len(seen) == 1 and f'hx-get="{url}" hx-trigger="load delay:2s"' in seen[0]  # not measured twice
     assert '<path d="M0 32V' in alice_client.get(url, **HTMX).content.decode()  # the next ask draws it
+
+
+def test_simultaneous_first_asks_claim_one_measurement_on_the_file_cache(file_cache):
+    """The file cache's add reads, then writes: without turns, several asks could each measure."""
+    at_once = 16
+    start = Barrier(at_once)
+
+    def claim(_) -> bool:
+        start.wait()
+        return waveforms.measurement_claim("waveform-measuring:one", 60)
+
+    with ThreadPoolExecutor(at_once) as pool:
+        assert sum(pool.map(claim, range(at_once))) == 1
+
+
+def test_an_ask_that_claims_after_another_measured_takes_that_measurement(alice_client, output, monkeypatch):
+    drawn = alice_client.get(reverse("output_waveform", args=[output.pk]), **HTMX).content.decode()
+    assert '<path d="M0 32V' in drawn
+    monkeypatch.setattr(waveforms, "waveform", lambda *args, **kwargs: pytest.fail("measured again"))
+    assert output.waveform is None  # read before that ask measured
+    assert waveforms.output_waveform(output).peaks[0] == pytest.approx(0.5, abs=1e-3)
 
 
 def test_a_locked_output_shows_none(alice_client, team, alice, flac_bytes):
