@@ -35,6 +35,9 @@ _REPORT_LABELS = {
     "speech_language": ("Speech language", ""),
 }
 
+# Hex digest lengths: ours is SHA-256; an api2convert output's is the vendor's (SHA-1 in its examples).
+_HASHES = {32: "MD5", 40: "SHA-1", 64: "SHA-256"}
+
 
 def duration_text(seconds: float | None) -> str:
     if seconds is None:
@@ -114,11 +117,15 @@ class OutputCard:
 
     @property
     def report(self) -> list[tuple[str, str]]:
-        return [
+        facts = [
             (_REPORT_LABELS.get(key, (key.replace("_", " ").capitalize(),))[0], _value_text(key, value))
             for key, value in self.output.report.items()
             if value not in (None, "", {}, [])
         ]
+        checksum = self.output.checksum
+        if checksum:  # the file's fixity, for an archive's records
+            facts.append((f"{_HASHES.get(len(checksum), 'Checksum')} of the file", checksum))
+        return facts
 
 
 @dataclass

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from converter.models import Job
+from converter.models import Job, JobOutput
 from tests.web.conftest import add_output, make_job
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -168,3 +168,13 @@ def test_many_inputs_are_summarised_in_the_title(alice_client, team, alice):
     add_output(job)
     html = alice_client.get(reverse("job_status", args=[job.pk]), **HTMX).content.decode()
     assert "song.wav, b.wav and 2 more" in html
+
+
+def test_the_report_gives_the_files_checksum(alice_client, team, alice):
+    job = make_job(team, alice, status=Job.Status.COMPLETED, progress=100.0)
+    ours, vendors = add_output(job, report={"duration": 1.0}), add_output(job, name="b.flac")
+    JobOutput.objects.filter(pk=ours.pk).update(checksum="ab" * 32)
+    JobOutput.objects.filter(pk=vendors.pk).update(checksum="cd" * 20)
+    html = alice_client.get(reverse("job_status", args=[job.pk]), **HTMX).content.decode()
+    assert f"<dt>SHA-256 of the file</dt><dd>{'ab' * 32}</dd>" in html
+    assert f"<dt>SHA-1 of the file</dt><dd>{'cd' * 20}</dd>" in html
