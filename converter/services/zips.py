@@ -11,6 +11,7 @@ from converter.models import Job, JobOutput
 from converter.services.downloads import CHUNK
 
 SKIPPED_NOTE = "skipped.txt"
+CHECKSUMS = "SHA256SUMS"  # `sha256sum -c SHA256SUMS` in the unpacked folder checks every file
 
 
 @dataclass
@@ -29,6 +30,10 @@ def _chunks(stored: FieldFile):
 def _folder(job: Job) -> str:
     # Two jobs often make the same file name: one folder per job keeps them apart.
     return f"{job.created_at:%Y-%m-%d %H.%M.%S} {str(job.pk)[:8]}"
+
+
+def _path(output: JobOutput) -> str:
+    return f"{_folder(output.job)}/{output.download_name}"
 
 
 def _skip_reason(output: JobOutput, unlocked: bool) -> str:
@@ -51,10 +56,12 @@ def selection_zip(jobs: Iterable[Job], *, is_unlocked: Callable[[JobOutput], boo
             if reason := _skip_reason(output, is_unlocked(output)):
                 result.skipped.append((output, reason))
                 continue
-            result.stream.add(_chunks(output.file), f"{_folder(job)}/{output.download_name}",
-                              size=output.file.size)
+            result.stream.add(_chunks(output.file), _path(output), size=output.file.size)
             result.included.append(output)
+    sums = [f"{output.checksum}  {_path(output)}" for output in result.included if len(output.checksum) == 64]
+    if sums:  # the SHA-256 taken when each file was made, not when it was zipped
+        result.stream.add("\n".join(sums) + "\n", CHECKSUMS)
     if result.skipped:
-        lines = [f"{_folder(output.job)}/{output.download_name}: {why}" for output, why in result.skipped]
+        lines = [f"{_path(output)}: {why}" for output, why in result.skipped]
         result.stream.add("Left out of this archive:\n" + "\n".join(lines) + "\n", SKIPPED_NOTE)
     return result

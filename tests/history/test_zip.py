@@ -1,12 +1,14 @@
 """A selection's outputs as one streamed ZIP; locked ones are left out, and said so."""
 
+import hashlib
 import io
+import subprocess
 import zipfile
 
 from django.db.models.fields.files import FieldFile
 from django.urls import reverse
 
-from converter.models import Job
+from converter.models import Job, JobOutput
 from tests.web.conftest import FLAC_BYTES, add_output, make_job
 
 
@@ -74,3 +76,17 @@ def test_zip_is_not_built_in_memory(alice_client, team, alice, monkeypatch):
     assert len(opened) <= 1
     b"".join(chunks)
     assert len(opened) == 3
+
+
+def test_the_zip_lists_each_files_sha256_for_sha256sum(alice_client, team, alice, tmp_path):
+    job = make_job(team, alice, status=Job.Status.COMPLETED, progress=100)
+    ours, vendors = add_output(job, "ours.flac"), add_output(job, "vendors.flac")
+    JobOutput.objects.filter(pk=ours.pk).update(checksum=hashlib.sha256(FLAC_BYTES).hexdigest())
+    JobOutput.objects.filter(pk=vendors.pk).update(checksum="cd" * 20)  # a SHA-1: not in SHA256SUMS
+    archive = _zip(alice_client.get(reverse("history_zip"), {"job": job.pk}))
+    [line] = archive.read("SHA256SUMS").decode().splitlines()
+    assert line.endswith("/ours.flac")
+    archive.extractall(tmp_path)
+    checked = subprocess.run(["sha256sum", "--check", "SHA256SUMS"], cwd=tmp_path, capture_output=True,
+                             text=True)
+    assert checked.returncode == 0 and checked.stdout.endswith("/ours.flac: OK\n"), checked
