@@ -26,7 +26,12 @@ FREQUENCIES = (1000, 8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000, 9600
 BITDEPTHS = (8, 16, 24, 32)
 
 # HH:MM:SS; minutes and seconds 00-59 (the seed's pattern alone would accept 00:99:99).
-_TIME_RE = re.compile(r"(\d\d):([0-5]\d):([0-5]\d)")  # fullmatch: "$" would let a final newline in
+_TIME_RE = re.compile(r"([0-9]{2}):([0-5][0-9]):([0-5][0-9])")  # fullmatch: "$" would let a final newline in
+# What a person types as a number, in ASCII digits: int() and float() also take "44_100" and
+# other scripts' digits, which the vendor's API (and anyone reading the job) would not.
+_INTEGER_RE = re.compile(r"[+-]?[0-9]+")
+_NUMBER_RE = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?(nan|inf|infinity)",
+                        re.IGNORECASE)  # nan and inf pass here, to be called not finite
 TIMES = ("start", "end")  # HH:MM:SS strings
 
 
@@ -211,17 +216,17 @@ def _coerce(option: Option, value: Any) -> Any:
             if not value.is_integer():
                 raise ValueError("Must be a whole number.")
             return int(value)
-        try:
-            return int(str(value).strip())
-        except ValueError:
-            raise ValueError("Must be a whole number.") from None
+        text = str(value).strip()
+        if not _INTEGER_RE.fullmatch(text):
+            raise ValueError("Must be a whole number.")
+        return int(text)
     if option.type == "number":
         if isinstance(value, bool):
             raise ValueError("Must be a number.")
-        try:
-            number = float(str(value).strip()) if not isinstance(value, int | float) else float(value)
-        except ValueError:
-            raise ValueError("Must be a number.") from None
+        text = str(value).strip()
+        if not isinstance(value, int | float) and not _NUMBER_RE.fullmatch(text):
+            raise ValueError("Must be a number.")
+        number = float(value) if isinstance(value, int | float) else float(text)
         if number != number or number in (float("inf"), float("-inf")):
             raise ValueError("Must be a finite number.")
         return number
@@ -278,14 +283,16 @@ def validate_options(raw: Mapping[str, Any], *, allow_unknown: bool = False) -> 
                 errors[name] = "Unknown option."
             continue
         if _is_empty(value):
+            if option.secret and value:  # silently dropped, the output would be unprotected
+                errors[name] = "A password of only spaces looks like none: use other characters too."
             continue  # an empty field means "not given"
         try:
             clean[name] = _check_one(option, value)
         except ValueError as exc:
             errors[name] = str(exc)
-    both_times = "start" in clean and "end" in clean
-    if both_times and seconds_from_hms(clean["start"]) >= seconds_from_hms(clean["end"]):
-        errors["end"] = "Must be after the start time."
+    # The start defaults to the beginning: an end of 00:00:00 would leave nothing.
+    if "end" in clean and seconds_from_hms(clean.get("start", "00:00:00")) >= seconds_from_hms(clean["end"]):
+        errors["end"] = "Must be after the start time." if "start" in clean else "Must be after 00:00:00."
     if errors:
         raise OptionsInvalid(errors)
     # Fill the defaults of the options that apply (normalize_type etc.), drop the rest.

@@ -85,6 +85,7 @@ def test_times_must_be_hh_mm_ss(bad):
 def test_end_must_follow_start():
     assert "after the start" in error_of({"start": "00:01:00", "end": "00:00:30"}, "end")
     assert "after the start" in error_of({"start": "00:01:00", "end": "00:01:00"}, "end")
+    assert error_of({"end": "00:00:00"}, "end") == "Must be after 00:00:00."  # the start is the beginning
     trim = {"start": "00:00:01", "end": "00:00:02"}
     assert validate_options(trim) == trim
     assert seconds_from_hms("01:02:03") == 3723
@@ -95,6 +96,8 @@ def test_password_must_be_printable_ascii():
     assert "printable" in error_of({"download_password": "é"}, "download_password")
     assert "printable" in error_of({"download_password": "x" * 1001}, "download_password")
     assert download_passwords(validate_options({"download_password": "a b,c~,,"})) == ["a b", "c~"]
+    # Spaces alone are no password, and are not dropped either: the output would be unprotected.
+    assert "only spaces" in error_of({"download_password": "   "}, "download_password")
 
 
 def test_output_filename_and_preset_lengths():
@@ -109,6 +112,12 @@ def test_types_are_checked():
     peak = "normalize_true_peak_ebu"
     assert "number" in error_of({"normalize": True, peak: "loud"}, peak)
     assert "finite" in error_of({"normalize": True, peak: "nan"}, peak)
+    # ASCII digits only, as the vendor's API and anyone reading the job expect.
+    for typed in ("44_100", "٤٤١٠٠", "４４１００"):
+        assert "whole number" in error_of({"frequency": typed}, "frequency")
+    assert "number" in error_of({"normalize": True, peak: "-1_0"}, peak)
+    assert "HH:MM:SS" in error_of({"start": "٠٠:00:05"}, "start")
+    assert validate_options({"frequency": " +44100 ", "normalize": True, peak: "-1e0"})[peak] == -1.0
     assert "true or false" in error_of({"normalize": "maybe"}, "normalize")
     assert "text" in error_of({"channels": 2}, "channels")
     assert "Unknown option" in error_of({"volume": 11}, "volume")
