@@ -62,18 +62,18 @@ class Option:
 OPTIONS: tuple[Option, ...] = (
     Option(
         "frequency", "integer", "Sample rate",
-        "Output sample rate in Hz. Empty keeps the input's own rate.",
+        "Output sample rate in Hz. “Same as input” keeps the input's own rate.",
         group="audio", enum=FREQUENCIES,
         enum_labels={rate: f"{rate / 1000:g} kHz" for rate in FREQUENCIES},
     ),
     Option(
         "audio_bitdepth", "integer", "Bit depth",
-        "Bits per sample of the FLAC stream. Empty keeps the input's own depth.",
+        "Bits per sample of the FLAC stream. “Same as input” keeps the input's own depth.",
         group="audio", enum=BITDEPTHS, enum_labels={depth: f"{depth}-bit" for depth in BITDEPTHS},
     ),
     Option(
         "channels", "string", "Channels",
-        "Downmix or upmix to one (mono) or two (stereo) channels. Empty keeps the input's layout.",
+        "Downmix or upmix to one (mono) or two (stereo) channels. “Same as input” keeps the input's layout.",
         group="audio", enum=("stereo", "mono"), enum_labels={"stereo": "Stereo", "mono": "Mono"},
     ),
     Option(
@@ -134,7 +134,8 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "download_password", "string", "Download password",
-        "Comma-separated list of passwords; any one of them unlocks the download.",
+        "Comma-separated list of passwords (spaces around each are ignored); any one of them "
+        "unlocks the download.",
         group="output", pattern=r"^[ -~]{0,1000}$", example="secret_password", secret=True,
     ),
     Option(
@@ -334,6 +335,12 @@ def changes_audio(options: Mapping[str, Any]) -> bool:
     )
 
 
+def password_list(text: str) -> list[str]:
+    """A comma-separated list of passwords, each without the spaces around it: people type
+    "first, second", and then "second" to unlock."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
 def download_passwords(options: Mapping[str, Any]) -> list[str]:
     """The comma-separated download_password as a list of non-empty passwords."""
-    return [part for part in options.get("download_password", "").split(",") if part]
+    return password_list(options.get("download_password", ""))

@@ -96,6 +96,8 @@ def test_password_must_be_printable_ascii():
     assert "printable" in error_of({"download_password": "é"}, "download_password")
     assert "printable" in error_of({"download_password": "x" * 1001}, "download_password")
     assert download_passwords(validate_options({"download_password": "a b,c~,,"})) == ["a b", "c~"]
+    typed = validate_options({"download_password": "first, second ,"})
+    assert download_passwords(typed) == ["first", "second"]
     # Spaces alone are no password, and are not dropped either: the output would be unprotected.
     assert "only spaces" in error_of({"download_password": "   "}, "download_password")
 

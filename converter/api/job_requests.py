@@ -9,7 +9,7 @@ from django.conf import settings
 
 from converter.api.http import ApiProblem, invalid_field
 from converter.api.serializers import CATEGORY, TARGET
-from converter.options import OPTIONS_BY_NAME, OptionsInvalid, validate_options
+from converter.options import OPTIONS_BY_NAME, OptionsInvalid, password_list, validate_options
 from converter.services.passwords import MAX_INPUT_PASSWORD
 from converter.url_safety import UrlRefused, check_public_url
 
@@ -167,7 +167,7 @@ def _passwords(body: dict) -> list[str] | None:
     option = OPTIONS_BY_NAME["download_password"]
     for password in passwords:
         # The list travels comma-separated (header, cookie, option), so a comma cannot be in one.
-        if not isinstance(password, str) or not password or "," in password:
+        if not isinstance(password, str) or not password.strip() or "," in password:
             raise invalid_field("download_passwords", "Each password must be non-empty text without commas.")
     try:
         validate_options({option.name: ",".join(passwords)})
@@ -186,6 +186,6 @@ def job_request(body: dict, *, creating: bool) -> JobRequest:
         request.urls = [item.source for item in inputs]
         request.url_passwords = [item.password for item in inputs]
         if request.passwords:
-            given = [p for p in str(request.options.get("download_password") or "").split(",") if p]
+            given = password_list(str(request.options.get("download_password") or ""))
             request.options["download_password"] = ",".join(given + request.passwords)
     return request

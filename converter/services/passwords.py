@@ -4,6 +4,7 @@ passwords (what opens a protected input) are kept encrypted until the job has us
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, check_password, make_password
 
 from converter.models import JobInput, Team
+from converter.options import password_list
 from converter.providers.api2convert import crypto
 
 
@@ -31,7 +32,7 @@ MAX_CANDIDATES = 10  # passwords tried from one request; each counts as one try 
 
 def password_candidates(supplied: str | None) -> list[str]:
     """The passwords a request tries: its comma-separated list, at most MAX_CANDIDATES."""
-    return [part for part in (supplied or "").split(",") if part][:MAX_CANDIDATES]
+    return password_list(supplied or "")[:MAX_CANDIDATES]
 
 
 def password_matches(hashes: list[str], candidates: list[str]) -> bool:

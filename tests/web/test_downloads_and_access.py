@@ -150,3 +150,18 @@ def test_ranges_that_are_invalid_or_unsatisfiable(alice_client, completed_job, a
         said = f"The range asked for is not in the file, which has {len(FLAC_BYTES):,} bytes."
         assert response.content.decode() == said
         assert response["Content-Range"] == f"bytes */{len(FLAC_BYTES)}"
+
+
+def test_a_list_typed_with_spaces_unlocks_with_each_password(client, team, alice, protected_output):
+    """"first, second" as people type a list: "second" opens it, as does " second "."""
+    client.force_login(alice)
+    download = reverse("output_download", args=[protected_output.pk])
+    key = key_issue(team=team, user=alice, name="Tests").key
+    response = client.patch(f"/v2/jobs/{protected_output.job_id}/output/{protected_output.pk}",
+                            data=json.dumps({"download_password": "first, second "}),
+                            content_type="application/json", headers={"X-Api2convert-Api-Key": key})
+    assert response.status_code == 200, response.content
+    assert client.post(download, {"password": "second"}).status_code == 200
+    client.logout()
+    client.force_login(alice)  # a new session: unlocked no more
+    assert client.post(download, {"password": " second "}).status_code == 200
