@@ -93,7 +93,7 @@
   // dependency hides (Normalize's targets while it is unticked, the EBU targets while another
   // type is chosen) are kept here: shown again by the options' own check, they come back as
   // they were, not as their defaults; a preset brings its own. Either way, validate again. ----
-  var before = null, putAway = {};
+  var before = null, putAway = {}, recheck = null;
   function optionValues() {
     var values = {};
     document.querySelectorAll("#option-fields [name]:not([type=password])").forEach(function (field) {
@@ -135,7 +135,13 @@
       changed = typed;
     }
     before = null;
-    if (changed) changed.dispatchEvent(new Event("change", { bubbles: true }));
+    recheck = changed;
+  });
+  // Settled: the new panel's own htmx triggers are listening by then.
+  document.addEventListener("htmx:afterSettle", function () {
+    var field = recheck;
+    recheck = null;
+    if (field) field.dispatchEvent(new Event("change", { bubbles: true }));
   });
 
   // ---- A preserved password input keeps its element, so refresh its invalid state here. ----
@@ -160,6 +166,13 @@
   }
   announceChanges(false);
   document.addEventListener("htmx:afterSettle", function () { announceChanges(true); });
+
+  // ---- Irreversible actions (revoking a key, removing a member, leaving a team) ask first. ----
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.matches("form[data-confirm]") && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
 
   // ---- After a password unlocks a download, refresh the job so that its player appears. ----
   // The file's answer sets the cookie that unlocks it, and a download tells the page nothing, so

@@ -220,6 +220,15 @@ def test_targets_hidden_by_a_dependency_come_back_as_they_were(page):
     assert page.locator("#opt-normalize_target_level_ebu").input_value() == "-16"
     assert page.locator("#option-panel .error").count() == 0
 
+    # A value put away with its error comes back with it.
+    page.fill("#opt-normalize_target_level_ebu", "50")
+    answered(lambda: page.locator("#opt-normalize_target_level_ebu").press("Tab"))
+    assert page.locator("#opt-normalize_target_level_ebu-error").text_content() == "Must be at most -5."
+    answered(lambda: page.uncheck("#opt-normalize"))
+    answered(lambda: page.check("#opt-normalize"))
+    page.locator("#opt-normalize_target_level_ebu-error").wait_for(timeout=5_000)
+    assert page.locator("#opt-normalize_target_level_ebu").input_value() == "50"
+
     answered(lambda: page.uncheck("#opt-normalize"))
     with page.expect_response(lambda response: "/presets/apply/" in response.url):
         page.select_option("#opt-preset", "Broadcast EBU R128")
