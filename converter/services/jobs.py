@@ -46,11 +46,14 @@ def _check_inputs(uploads, urls: list[str]) -> None:
         if upload.size > settings.MAX_UPLOAD_BYTES:
             raise JobInvalid(f"“{display_filename(upload.name)}” is larger than the limit of "
                              f"{settings.MAX_UPLOAD_BYTES // 1024**2} MiB.")
-    for url in urls:
+    refused = []
+    for url in urls:  # every refused one named, whole: a person fixes them all at once
         try:
             check_public_url(url)
         except UrlRefused as exc:
-            raise JobInvalid(f"{url}: {exc}") from None
+            refused.append(f"“{url[:200]}”: {exc}")
+    if refused:
+        raise JobInvalid(" ".join(refused))
 
 
 def job_create(*, team: Team, user, options: dict, uploads=(), urls=(), engine: str | None = None,

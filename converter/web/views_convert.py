@@ -52,6 +52,11 @@ def _page(request: HttpRequest, form: OptionsForm, *, status: int = 200, **conte
     return render(request, PAGE, context, status=status)
 
 
+def _lines(text: str) -> list[str]:
+    """The URL box's links, one per line: a line with spaces is one bad link, not several."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
 def _forbidden_unless_converter(request: HttpRequest):
     if not request.membership.can_convert:
         return HttpResponseForbidden("Your role in this team is read-only.")
@@ -72,7 +77,7 @@ def convert(request: HttpRequest):
     try:
         job = job_create(
             team=request.team, user=request.user, options=options_from_data(data),
-            uploads=request.FILES.getlist("files"), urls=data.get("urls", "").split(),
+            uploads=request.FILES.getlist("files"), urls=_lines(data.get("urls", "")),
             engine=data.get("engine") or None, input_password=data.get("input_password", ""),
         )
     except OptionsInvalid as exc:

@@ -126,6 +126,16 @@ def test_crafted_submit_over_htmx_returns_the_form_with_errors(alice_client):
     assert not Job.objects.exists()
 
 
+def test_every_refused_link_is_named_whole(alice_client):
+    response = alice_client.post(reverse("convert"), {
+        "urls": "https://example.com/a.wav\nnot a url\n\n  ftp://x/y.wav  \n"}, **HTMX)
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "“not a url”: Only http:// and https:// URLs are accepted." in html
+    assert "“ftp://x/y.wav”: Only http:// and https:// URLs are accepted." in html
+    assert not Job.objects.exists()
+
+
 def test_submit_without_inputs_says_so(alice_client):
     response = alice_client.post(reverse("convert"), {}, **HTMX)
     assert response.status_code == 422
