@@ -14,8 +14,16 @@ from converter.options import seconds_from_hms
 from .errors import InputRejected, hms
 from .ffmpeg import run_ffmpeg
 from .flac import RAW_8BIT_ARGS, encode_8bit, ffmpeg_flac_args, streaminfo
-from .loudness import Corrections, Loudness, Targets, measurement_filters, plan_normalization, report_fields
-from .probe import AudioStream, MediaInfo, natural_bit_depth
+from .loudness import (
+    Corrections,
+    Loudness,
+    Targets,
+    measurement_filters,
+    plan_normalization,
+    report_fields,
+    rms_limited_warning,
+)
+from .probe import AudioStream, MediaInfo, is_lossless_float, natural_bit_depth
 from .tags import NO_FFMPEG_TAGS, extract_cover, vorbis_comments, write_tags
 
 RANGE_OUT_OF_BOUNDS = "RANGE_OUT_OF_BOUNDS"
@@ -28,6 +36,14 @@ MAX_FLAC_RATE_ANY, MAX_FLAC_RATE = 65535, 655350
 ANALYSIS_SHARE = 0.4  # of one stream's progress, when loudness is measured before encoding
 MAX_ENCODE_PASSES = 3  # dynamic normalisation: the first try plus up to two corrections
 TRUNCATION_TOLERANCE = 0.5  # seconds of audio a header may over-promise before we call it truncated
+SEEK_PREROLL = 2  # seconds decoded before `start` after an exact seek, so a lossy decoder has settled
+# Demuxers whose seek lands on the exact sample (measured); others (MP4, Matroska, ASF...) seek by
+# packet timestamps, off by up to a frame, so a trim there counts samples from the start.
+_EXACT_SEEK_FORMATS = ("flac", "mp3", "ogg")
+_EXACT_SEEK_PCM_FORMATS = ("wav", "w64", "aiff")
+# Float audio is measured as it enters the encoder: samples beyond +-1.0 get clipped to fit integers.
+CLIP_METER = "astats@clip=measure_perchannel=none:measure_overall=Min_level+Max_level"
+_CLIP_LEVEL_RE = re.compile(r"\[astats@clip @ \w+\] (?:Min|Max) level: (-?(?:[\d.]+|inf))")
 _DECODE_ERROR_RE = re.compile(
     r"Decoding error|partial file|decode_frame\(\) failed|Error submitting packet to decoder"
     r"|Invalid PCM packet"
@@ -49,7 +65,7 @@ class Target:
         channels = {"mono": 1, "stereo": 2}.get(options.get("channels"), stream.channels)
         start = seconds_from_hms(options["start"]) if "start" in options else None
         end = seconds_from_hms(options["end"]) if "end" in options else None
-        _check_range(start, end, media.duration)
+        _check_range(start, end, media.stated_duration)
         target = cls(
             sample_rate=options.get("frequency") or stream.sample_rate,
             channels=channels or 2,
@@ -69,15 +85,29 @@ class Target:
             filters.append(f"aformat=channel_layouts={'mono' if self.channels == 1 else 'stereo'}")
         return filters
 
-    @property
-    def trim_args(self) -> list[str]:
-        """Input-side -ss/-t: ffmpeg seeks, then trims the decoded audio sample-accurately."""
-        args = []
-        if self.start:
-            args += ["-ss", str(self.start)]
-        if self.end is not None:
-            args += ["-t", str(self.end - (self.start or 0))]
-        return args
+    def trim(self, media: MediaInfo, stream: AudioStream) -> tuple[list[str], list[str]]:
+        """The input seek and the filters keeping start..end, to the sample.
+
+        ffmpeg's own trim after a seek trusts packet timestamps; atrim counts the samples it is
+        given. So decoding starts where a seek is exact (a little before `start`), else at the
+        beginning, and atrim counts from there; asetpts restarts the clock (progress) at 0.
+        """
+        if not self.start and self.end is None:
+            return [], []
+        seek = max(0, self.start - SEEK_PREROLL) if self.start and _seeks_exactly(media, stream) else 0
+        rate = stream.sample_rate
+        bounds = [(name, moment - seek) for name, moment in (("start", self.start), ("end", self.end))
+                  if moment is not None]
+        # An unknown rate (the probe did not say) leaves timestamps to go by.
+        bounds_text = ":".join(f"{name}_sample={round(at * rate)}" if rate else f"{name}={at}"
+                               for name, at in bounds)
+        return (["-ss", str(seek)] if seek else []), [f"atrim={bounds_text}", "asetpts=PTS-STARTPTS"]
+
+
+def _seeks_exactly(media: MediaInfo, stream: AudioStream) -> bool:
+    if media.format in _EXACT_SEEK_PCM_FORMATS:
+        return stream.codec.startswith("pcm_")
+    return media.format in _EXACT_SEEK_FORMATS
 
 
 def _check_range(start: float | None, end: float | None, duration: float | None) -> None:
@@ -128,8 +158,12 @@ def encode_stream(
 ) -> dict[str, Any]:
     """Write `destination` (FLAC) from one stream of `source`; return its report."""
     target = Target.for_stream(stream, media, options)
-    input_args = [*target.trim_args, "-i", str(source), "-map", f"0:{stream.index}"]
-    chain = target.format_filters(stream)
+    seek_args, trim_filters = target.trim(media, stream)
+    input_args = [*seek_args, "-i", str(source), "-map", f"0:{stream.index}"]
+    chain = trim_filters + target.format_filters(stream)
+    # Integer PCM cannot go beyond full scale: it is not measured, so it costs nothing. (Lossy decoders'
+    # small overs are not measured either: that would slow every lossy conversion by ~15%.)
+    meter = [CLIP_METER] if is_lossless_float(stream) else []
 
     def run(args: list[str], progress_from: float, progress_to: float) -> str:
         progress = _scaled(on_progress, progress_from, progress_to)
@@ -139,7 +173,7 @@ def encode_stream(
     last_log = [""]  # the final encode pass's log, checked for decoding errors
 
     def encode(filters: list[str], progress_from: float = 0.0) -> str:
-        filter_args = _filter_args(filters, work_dir / f"{destination.stem}.filters")
+        filter_args = _filter_args(filters + meter, work_dir / f"{destination.stem}.filters")
         if target.bits != 8:
             last_log[0] = run([*input_args, *filter_args, *ffmpeg_flac_args(target.bits), *NO_FFMPEG_TAGS,
                                "-y", str(destination)], progress_from, 1.0)
@@ -161,9 +195,18 @@ def encode_stream(
     report = streaminfo(destination)
     if report["samples"] == 0:
         _reject_empty(target)
-    _check_complete(last_log[0], report["duration"], target, media)
+    _check_complete(last_log[0], report["duration"], target, media.audio_duration(stream))
     write_tags(destination, vorbis_comments(media, stream), extract_cover(source, media, work_dir))
-    return report | loudness
+    if clipped := _clipping_warning(last_log[0], target.bits):
+        loudness["warnings"] = [*loudness.get("warnings", []), clipped]
+    return _json_safe(report | loudness)
+
+
+def _json_safe(report: dict[str, Any]) -> dict[str, Any]:
+    """Digital silence measures -inf dB, which JSON cannot hold (PostgreSQL refuses the report): None,
+    not measured, and the report's warning says why."""
+    return {key: None if isinstance(value, float) and not math.isfinite(value) else value
+            for key, value in report.items()}
 
 
 def _normalize(options, target: Target, chain: list[str], input_args: list[str], run, encode) -> dict:
@@ -182,7 +225,8 @@ def _normalize(options, target: Target, chain: list[str], input_args: list[str],
             after = before.shifted(plan.gain_db)
             break
         after = Loudness.from_log(encode(chain + plan.filters + measuring, ANALYSIS_SHARE))
-        if targets is None:
+        if targets is None:  # rms, limited
+            plan.warnings.append(rms_limited_warning(options["normalize_target_level"], after))
             break
         range_was_wide = before.range_is_known and before.loudness_range > targets.loudness_range
         if targets.met_by(after, check_range=range_was_wide):
@@ -216,9 +260,19 @@ def _scaled(callback: Callable[[float], None] | None, start: float, end: float):
     return lambda fraction: callback(start + (end - start) * fraction)
 
 
-def _check_complete(log: str, decoded: float, target: Target, media: MediaInfo) -> None:
-    """A decoding error, or far less audio than the header promised, means a broken file."""
-    expected = _expected_duration(target, media.duration)
+def _clipping_warning(log: str, bits: int) -> str | None:
+    """What CLIP_METER saw beyond full scale, if anything (overs under 0.005 dB are not worth a word)."""
+    levels = [abs(float(level)) for level in _CLIP_LEVEL_RE.findall(log)]
+    over_db = 20 * math.log10(max(levels)) if levels and max(levels) > 0 else 0.0
+    if round(over_db, 2) <= 0:
+        return None
+    return (f"The audio goes {over_db:.2f} dB above full scale: those samples were clipped to fit "
+            f"{bits}-bit FLAC (peak normalisation would have kept them)")
+
+
+def _check_complete(log: str, decoded: float, target: Target, stated: float | None) -> None:
+    """A decoding error, or far less audio than the file says it holds, means a broken file."""
+    expected = _expected_duration(target, stated)
     short = expected is not None and decoded < expected - TRUNCATION_TOLERANCE
     if short or _DECODE_ERROR_RE.search(log):
         position = (target.start or 0) + decoded

@@ -20,6 +20,10 @@ _STREAM_RE = re.compile(
     r"^\s+Stream #0:(?P<index>\d+)(?:\[\w+\])?(?:\((?P<lang>\w+)\))?: (?P<kind>\w+): (?P<desc>.*)$"
 )
 _METADATA_RE = re.compile(r"^(?P<indent>\s+)(?P<key>\S[^:]*?)\s*: (?P<value>.*)$")
+# ffmpeg prints each further line of a multi-line value as its own line, with an empty key.
+_CONTINUATION_RE = re.compile(r"^\s+: (?P<value>.*)$")
+_ESTIMATED = "Estimating duration from bitrate"
+_TIMESTAMP_RE = re.compile(r"(\d+):(\d\d):(\d\d(?:\.\d+)?)")
 
 
 @dataclass
@@ -32,6 +36,7 @@ class AudioStream:
     bits_per_sample: int | None  # integer PCM depth the decoder delivers; None for float
     language: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    duration: float | None = None  # its own length, where the container states one (Matroska's DURATION)
 
 
 @dataclass
@@ -42,6 +47,22 @@ class MediaInfo:
     has_video: bool
     cover_stream: int | None  # index of an attached picture (cover art), if any
     tags: dict[str, str]
+    duration_estimated: bool = False  # ffmpeg guessed `duration` from the bitrate (a VBR MP3 without Xing)
+
+    @property
+    def stated_duration(self) -> float | None:
+        """The file's duration when it is a fact, not ffmpeg's estimate."""
+        return None if self.duration_estimated else self.duration
+
+    def audio_duration(self, stream: AudioStream) -> float | None:
+        """How long `stream` should decode to, where the file says so.
+
+        Its own duration, else the file's when it is the only timed stream: a container's duration
+        is that of its longest stream (a video may outlast its audio), and an estimate proves nothing.
+        """
+        if stream.duration is not None:
+            return stream.duration
+        return None if self.has_video or len(self.audio) > 1 else self.stated_duration
 
     @property
     def natural_bit_depth(self) -> int:
@@ -67,7 +88,12 @@ def natural_bit_depth(stream: AudioStream) -> int:
     if stream.bits_per_sample:
         # A 12- or 20-bit source ("s16 (12 bit)") goes up to the next depth the engine writes.
         return next(depth for depth in (8, 16, 24, 32) if depth >= stream.bits_per_sample)
-    return 24 if stream.codec.startswith(_LOSSLESS_FLOAT_CODECS) else 16
+    return 24 if is_lossless_float(stream) else 16
+
+
+def is_lossless_float(stream: AudioStream) -> bool:
+    """Float samples kept as they are (float WAV...): they may lie beyond full scale, as integers cannot."""
+    return stream.bits_per_sample is None and stream.codec.startswith(_LOSSLESS_FLOAT_CODECS)
 
 
 def probe(path: Path) -> MediaInfo:
@@ -96,14 +122,14 @@ def parse_probe(log: str) -> MediaInfo:
     duration_match = _DURATION_RE.search(log)
     duration = None
     if duration_match and duration_match.group(1) is not None:
-        hours, minutes, seconds = duration_match.groups()
-        duration = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+        duration = _seconds(duration_match.groups())
 
     info = MediaInfo(format=input_match["format"], duration=duration, audio=[], has_video=False,
-                     cover_stream=None, tags={})
+                     cover_stream=None, tags={}, duration_estimated=_ESTIMATED in log)
     # Metadata blocks follow "Input #0" (global) or a stream line (that stream's), one level deeper.
     tags_target: dict[str, str] | None = None
     metadata_indent = None
+    last_key = None  # the tag a continuation line belongs to
     for line in log[input_match.start():].splitlines():
         if line.startswith(("Output #", "Stream mapping:", "At least one output")):
             break
@@ -113,7 +139,7 @@ def parse_probe(log: str) -> MediaInfo:
         stream_match = _STREAM_RE.match(line)
         if stream_match:
             tags_target = _add_stream(info, stream_match)
-            metadata_indent = None
+            metadata_indent = last_key = None
             continue
         if line.strip() == "Metadata:":
             metadata_indent = len(line) - len(line.lstrip()) + 2
@@ -121,13 +147,28 @@ def parse_probe(log: str) -> MediaInfo:
                 tags_target = info.tags
             continue
         meta = _METADATA_RE.match(line)
+        more = _CONTINUATION_RE.match(line)
         if meta and metadata_indent is not None and len(meta["indent"]) == metadata_indent:
+            last_key = meta["key"].strip().lower()
             if tags_target is not None:
-                tags_target[meta["key"].strip().lower()] = meta["value"].strip()
-        elif line.lstrip().startswith("Duration:"):
+                tags_target[last_key] = meta["value"].strip()
+            continue
+        if more and last_key and tags_target is not None and last_key in tags_target:
+            tags_target[last_key] += "\n" + more["value"].rstrip()
+            continue
+        last_key = None
+        if line.lstrip().startswith("Duration:"):
             metadata_indent = None
             tags_target = None
+    for stream in info.audio:
+        if stamp := _TIMESTAMP_RE.fullmatch(stream.tags.get("duration", "")):
+            stream.duration = _seconds(stamp.groups())
     return info
+
+
+def _seconds(hms: tuple[str, str, str]) -> float:
+    hours, minutes, seconds = hms
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
 def _add_stream(info: MediaInfo, match: re.Match) -> dict[str, str]:

@@ -70,8 +70,13 @@ def test_rms(noise, out_dir, level):
 
 def test_rms_that_would_clip_is_limited_and_says_so(noise, out_dir):
     output = single_output(noise, out_dir, normalize=True, normalize_type="rms", normalize_target_level=-1)
-    assert media.loudness(output.path)["sample_peak"] <= 0.0
-    assert output.report["warnings"] and "clip" in output.report["warnings"][0]
+    measured = media.loudness(output.path)
+    assert measured["sample_peak"] <= 0.0
+    # The warning gives the level the limiting left, as measured on the file.
+    [warning] = output.report["warnings"]
+    assert warning.startswith("Reaching -1 dBFS RMS would clip: peaks were limited at full scale")
+    reached = float(warning.rsplit("the level reached is ", 1)[1].split(" dBFS")[0])
+    assert reached == pytest.approx(measured["rms"], abs=0.2) and reached < -1.5
 
 
 @pytest.mark.parametrize("level", [-1, -20])
