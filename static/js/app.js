@@ -167,6 +167,16 @@
   announceChanges(false);
   document.addEventListener("htmx:afterSettle", function () { announceChanges(true); });
 
+  // ---- A refused submit: its message is at the top of the form, likely out of view (the Convert
+  // button is at the bottom); bring it into view. It is an alert, so it is read out as well. ----
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var asker = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var message = document.getElementById("input-error");
+    if (!asker || asker.id !== "convert-form" || !message || !message.textContent.trim()) return;
+    var still = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    message.scrollIntoView({ block: "center", behavior: still ? "auto" : "smooth" });
+  });
+
   // ---- Irreversible actions (revoking a key, removing a member, leaving a team) ask first. ----
   document.addEventListener("submit", function (event) {
     var form = event.target;

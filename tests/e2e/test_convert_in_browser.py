@@ -234,3 +234,16 @@ def test_targets_hidden_by_a_dependency_come_back_as_they_were(page):
         page.select_option("#opt-preset", "Broadcast EBU R128")
     page.wait_for_timeout(300)
     assert page.locator("#opt-normalize_target_level_ebu").input_value() == "-23"  # the preset's own
+
+
+def test_a_refused_submit_brings_its_message_into_view(page):
+    from playwright.sync_api import expect
+
+    sign_up(page, "hasty-clicker")
+    page.set_viewport_size({"width": 1280, "height": 600})
+    page.locator(".convert-submit").scroll_into_view_if_needed()
+    page.fill("textarea[name=urls]", "not a url")
+    page.click(".convert-submit")
+    message = page.locator("#input-error")
+    expect(message).to_contain_text("“not a url”: Only http:// and https:// URLs are accepted.")
+    expect(message).to_be_in_viewport()
