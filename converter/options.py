@@ -310,19 +310,34 @@ def apply_preset(preset_options: Mapping[str, Any], given: Mapping[str, Any]) ->
     return merged
 
 
-def same_sound(first: Mapping[str, Any], second: Mapping[str, Any]) -> bool:
-    """Whether two sets of raw options ask for the same audio: each validated with the defaults
-    filled in, the output group (a file name, passwords, packaging: this job's, not a preset's
-    sound) left out. False if either is invalid."""
-    sound = {option.name for option in OPTIONS if option.group != "output"}
+# What a preset is about: choosing one sets these groups whole (what it does not name goes back to
+# the default). Trim, speech language and the output group are this job's, and stay as typed.
+SOUND_GROUPS = ("audio", "normalize")
+
+
+def preset_chosen(preset: Mapping[str, Any], form: Mapping[str, Any]) -> dict[str, Any]:
+    """The form's values once a preset is chosen: the preset's sound, and any other option it
+    names; the rest as the form held it."""
+    kept = {name: value for name, value in form.items()
+            if name in OPTIONS_BY_NAME and OPTIONS_BY_NAME[name].group not in SOUND_GROUPS}
+    return {**kept, **preset}
+
+
+def holds_preset(preset: Mapping[str, Any], form: Mapping[str, Any]) -> bool:
+    """Whether the form's raw options are still the preset's: the same sound (defaults filled
+    in) and the same value of each other option the preset names, but for the output group (a
+    file name, passwords, packaging: this job's). False if either is invalid."""
+    compared = {option.name for option in OPTIONS
+                if option.group in SOUND_GROUPS or (option.name in preset and option.group != "output")}
     defaults = {option.name: option.default for option in OPTIONS
-                if option.name in sound and option.default is not None}
+                if option.name in compared and option.default is not None}
 
     def effective(raw: Mapping[str, Any]) -> dict[str, Any]:
-        return validate_options({**defaults, **{name: value for name, value in raw.items() if name in sound}})
+        given = {name: value for name, value in raw.items() if name in compared}
+        return validate_options({**defaults, **given})
 
     try:
-        return effective(first) == effective(second)
+        return effective(preset) == effective(form)
     except OptionsInvalid:
         return False
 

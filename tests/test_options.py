@@ -153,8 +153,8 @@ def test_builtin_presets_are_valid_and_explicit_options_win():
     assert validate_options(merged) == {"frequency": 48000, "audio_bitdepth": 16, "channels": "stereo"}
 
 
-def test_same_sound_fills_defaults_compares_typed_values_and_leaves_the_output_group_out():
-    from converter.options import same_sound
+def test_a_form_holds_a_preset_while_its_sound_and_the_options_it_names_are_unchanged():
+    from converter.options import holds_preset
 
     preset = BUILTIN_PRESETS["Podcast voice"]
     # What the form sends back: strings, the defaults it shows, this job's name and password.
@@ -162,8 +162,9 @@ def test_same_sound_fills_defaults_compares_typed_values_and_leaves_the_output_g
             "normalize_target_level_ebu": "-16", "normalize_true_peak_ebu": "-1.0",
             "normalize_loudness_range_target_ebu": "7", "language_tts": "en-US", "download_password": "pw",
             "output_filename": "episode 12"}
-    assert same_sound(preset, sent)
-    assert not same_sound(preset, {**sent, "frequency": "44100"})  # an option the preset leaves alone
-    assert not same_sound(preset, {**sent, "normalize_target_level_ebu": "-16.5"})
-    assert not same_sound(preset, {**sent, "language_tts": "fr-FR"})
-    assert not same_sound(preset, {**sent, "normalize_target_level_ebu": "loud"})  # invalid: not the preset
+    assert holds_preset(preset, sent)
+    assert not holds_preset(preset, {**sent, "frequency": "44100"})  # an option the preset leaves alone
+    assert not holds_preset(preset, {**sent, "normalize_target_level_ebu": "-16.5"})
+    assert holds_preset(preset, {**sent, "language_tts": "fr-FR", "start": "00:00:05"})  # this job's
+    assert not holds_preset({**preset, "language_tts": "de-DE"}, sent)  # a team preset that names it
+    assert not holds_preset(preset, {**sent, "normalize_target_level_ebu": "loud"})  # invalid: not the preset

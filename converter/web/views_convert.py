@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from converter.options import OptionsInvalid, same_sound, validate_options
+from converter.options import OptionsInvalid, holds_preset, preset_chosen, validate_options
 from converter.selectors import engines_for, job_for, jobs_for_team, presets_for
 from converter.services.jobs import JobInvalid, job_create
 from converter.services.presets import preset_resolve
@@ -28,13 +28,14 @@ def _form(request: HttpRequest, values=None, errors=None) -> OptionsForm:
     return OptionsForm(values, errors, presets=presets_for(request.team), preset=values.get(PRESET, ""))
 
 
-def _preset_form(request: HttpRequest, name: str) -> OptionsForm:
-    """The form filled with a preset's values: a preset is a whole set, it replaces the others."""
+def _preset_form(request: HttpRequest, name: str, form: dict | None = None) -> OptionsForm:
+    """The form with a preset chosen: its sound replaces the form's; trim, speech language, file
+    name and packaging stay as they were (options.preset_chosen)."""
     try:
         values = preset_resolve(request.team, name)
     except OptionsInvalid as exc:
         return _form(request, errors=exc.errors)
-    return _form(request, {**values, PRESET: name})
+    return _form(request, {**preset_chosen(values, options_from_data(form or {})), PRESET: name})
 
 
 def _still_the_preset(request: HttpRequest, data: dict) -> bool:
@@ -42,7 +43,7 @@ def _still_the_preset(request: HttpRequest, data: dict) -> bool:
         preset = preset_resolve(request.team, data[PRESET])
     except OptionsInvalid:  # deleted meanwhile
         return False
-    return same_sound(preset, options_from_data(data))
+    return holds_preset(preset, options_from_data(data))
 
 
 def _page(request: HttpRequest, form: OptionsForm, *, status: int = 200, **context):
@@ -130,7 +131,7 @@ def preset_apply(request: HttpRequest):
     if not request.htmx:
         return redirect(f"{reverse('convert')}?{urlencode({PRESET: name})}" if name else "convert")
     # "Custom" keeps what the form holds.
-    form = _preset_form(request, name) if name else _form(request, request.GET.dict())
+    form = _preset_form(request, name, request.GET.dict()) if name else _form(request, request.GET.dict())
     return render(request, f"{PAGE}#option-panel", {"form": form})
 
 

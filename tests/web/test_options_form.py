@@ -180,6 +180,20 @@ def test_preset_apply_fills_the_values(alice_client):
     assert "<option selected>Podcast voice</option>" in html
 
 
+def test_a_preset_replaces_the_sound_and_keeps_this_jobs_own_options(alice_client):
+    """Trim, speech language and file name are this job's: choosing a preset leaves them; the
+    sound it does not name (here the channels) goes back to its default."""
+    form = {"output_filename": "keepme", "start": "00:00:01", "language_tts": "cs-CZ", "channels": "mono",
+            "frequency": "48000"}
+    html = alice_client.get(reverse("preset_apply"), {"preset": "Hi-Res", **form}, **HTMX).content.decode()
+    assert 'name="output_filename" value="keepme"' in html
+    assert 'name="start" value="00:00:01"' in html
+    assert '<option value="cs-CZ" selected>' in html
+    assert '<option value="96000" selected>' in html and '<option value="24" selected>' in html
+    assert '<option value="mono" selected>' not in html
+    assert "<option selected>Hi-Res</option>" in html
+
+
 def test_every_builtin_and_team_preset_is_listed(alice_client, team):
     Preset.objects.create(team=team, name="Our archive", options={"audio_bitdepth": 24})
     html = alice_client.get(reverse("convert")).content.decode()
