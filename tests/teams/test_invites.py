@@ -1,9 +1,11 @@
 """Invites: by link (hashed, single use, expiring) and by username."""
 
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -110,3 +112,22 @@ def test_admin_cannot_invite_an_owner(team, alice, charlie):
     admin = Membership.objects.create(team=team, user=charlie, role=Membership.Role.ADMIN)
     with pytest.raises(PermissionDenied):
         invites.invite_link_create(actor=admin, role=Membership.Role.OWNER)
+
+
+def test_someone_new_signs_up_from_the_link_and_comes_back_to_it(link, team):
+    client = Client()
+    login_page = client.get(link, follow=True)
+    assert login_page.request["PATH_INFO"] == reverse("login")
+    signup = f"{reverse('signup')}?next={quote(link)}"
+    assert f'href="{signup}"' in login_page.content.decode()
+    assert f'name="next" value="{link}"' in client.get(signup).content.decode()
+    response = client.post(reverse("signup"), {"username": "newcomer", "password1": "a-long-passphrase-9",
+                                               "password2": "a-long-passphrase-9", "next": link})
+    assert response.url == link
+    assert "Join Team A" in client.get(link).content.decode()
+
+
+def test_signup_goes_nowhere_else_than_this_site(client):
+    response = client.post(reverse("signup"), {"username": "newcomer", "password1": "a-long-passphrase-9",
+                                               "password2": "a-long-passphrase-9", "next": "https://evil.test/"})
+    assert response.url == reverse("convert")
