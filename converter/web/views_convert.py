@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
+from converter.models import JobInput
 from converter.options import OptionsInvalid, holds_preset, preset_chosen, validate_options
 from converter.selectors import engines_for, job_for, jobs_for_team, presets_for
 from converter.services.jobs import JobInvalid, job_create
@@ -95,9 +96,14 @@ def convert(request: HttpRequest):
 @team_required
 @require_GET
 def convert_from_job(request: HttpRequest, job_id):
-    """The convert page filled with a job's options, to change them and convert again. Its
-    download password cannot be filled in: only its hashes are kept."""
-    return _page(request, _form(request, job_for(request.team, job_id).options))
+    """The convert page filled with a job's options and links, to change them and convert again.
+    Its files cannot be put back in a file input, nor its download password in the form (only
+    its hashes are kept): the page says so."""
+    job = job_for(request.team, job_id)
+    inputs = list(job.inputs.all())
+    links = [item.source for item in inputs if item.type == JobInput.Type.REMOTE]
+    files = [item.filename for item in inputs if item.type != JobInput.Type.REMOTE]
+    return _page(request, _form(request, job.options), editing=job, links="\n".join(links), files=files)
 
 
 def _submitted(request: HttpRequest, form: OptionsForm, *, status: int = 200, **context):

@@ -55,6 +55,11 @@ def test_edit_opens_the_convert_page_with_the_options(alice_client, stored_job):
     page = alice_client.get(reverse("job_edit", args=[stored_job.pk])).content.decode()
     assert '<option value="48000" selected>' in page and '<option value="mono" selected>' in page
     assert 'name="download_password" value=""' in page
+    # What cannot be filled in is said: the files to add again, the password to give again.
+    notice = page.split('<p class="notice">', 1)[1].split("</p>", 1)[0]
+    upload = stored_job.inputs.get(type=JobInput.Type.UPLOAD).filename
+    assert f"Add its files again: {upload}." in notice and "download password is not kept" in notice
+    assert ">https://example.com/a.mp3</textarea>" in page  # its links are filled in
 
 
 def test_delete_removes_rows_and_files(alice_client, stored_job, django_capture_on_commit_callbacks):
