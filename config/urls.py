@@ -15,3 +15,4 @@ urlpatterns = [
 ]
 
 handler404 = "converter.web.not_found.not_found"
+handler403 = "converter.web.not_found.forbidden"

@@ -60,5 +60,11 @@ def job_status_event(job, status: str, info: str = "", errors=()) -> None:
     label = job.Status(status).label
     job_event(job, f"{label}: {info}" if info else label,
               logging.ERROR if status == job.Status.FAILED else logging.INFO)
-    for error in errors or ():
-        job_event(job, f"{error.get('source', 'job')}: {error.get('message', '')}", logging.WARNING)
+    if not errors:
+        return
+    # An input's error names the input's file (its id_source is the input's id), as the job's card
+    # does: "input: The file is empty" did not say which of the files. The worker prefetches inputs.
+    names = {str(job_input.pk): job_input.filename for job_input in job.inputs.all()}
+    for error in errors:
+        subject = names.get(str(error.get("id_source"))) or error.get("source", "job")
+        job_event(job, f"{subject}: {error.get('message', '')}", logging.WARNING)

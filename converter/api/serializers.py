@@ -204,7 +204,8 @@ def contract_json(team: Team, uses: list, *, period_start: datetime, max_file_by
         "name": f"Quotas of the team “{team.name}”",
         "status": "active",
         "period": {"start": timestamp(period_start), "renews_at": timestamp(renews)},
-        "quotas": [{"name": use.label, "used": use.used, "limit": use.limit, "unit": use.unit}
+        # used: to a tenth, as the contract always gave it (the pages show audio to the second).
+        "quotas": [{"name": use.label, "used": round(use.used, 1), "limit": use.limit, "unit": use.unit}
                    for use in uses],
         "max_file_size": max_file_bytes,
         "retention_days": retention_days,

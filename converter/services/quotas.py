@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from converter.models import Job, Team
 from converter.services.jobs import JobInvalid
+from converter.services.usage import audio_duration_text
 
 ACTIVE = (Job.Status.QUEUED, Job.Status.DOWNLOADING, Job.Status.PROCESSING)
 
@@ -49,6 +50,9 @@ class QuotaUse:
 
     @property
     def text(self) -> str:
+        if self.unit == "minutes":  # audio: in the usage pages' one format, to the second
+            used = audio_duration_text(self.used * 60)
+            return f"{used} of {audio_duration_text(self.limit * 60)}" if self.limit is not None else used
         used = f"{self.used:g}"
         return f"{used} of {self.limit:,} {self.unit}" if self.limit is not None else f"{used} {self.unit}"
 
@@ -61,7 +65,8 @@ def quota_uses(team: Team) -> list[QuotaUse]:
     renews = f"It renews on {(start + timedelta(days=32)).replace(day=1):%B} 1."
     return [
         QuotaUse("Jobs this month", month.count(), team.quota_jobs_per_month, "jobs", renews),
-        QuotaUse("Audio this month", round(audio / 60, 1), team.quota_audio_minutes_per_month, "minutes",
+        # Not rounded: its text is to the second, and 59.96 minutes is not yet a quota of 60.
+        QuotaUse("Audio this month", audio / 60, team.quota_audio_minutes_per_month, "minutes",
                  renews),
         QuotaUse("Jobs running at once", team.jobs.filter(status__in=ACTIVE).count(),
                  team.quota_concurrent_jobs, "jobs", "Wait for a running job to finish."),

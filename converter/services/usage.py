@@ -26,6 +26,15 @@ TOTALS = {
 }
 
 
+def audio_duration_text(seconds: float | None) -> str:
+    """Audio time as every usage figure shows it, to the second: "37 s", "2 min 30 s", "1 h 5 min".
+    One format for the quota, the totals and the tables, which had said 0.6 minutes, 37 s and 1."""
+    hours, rest = divmod(round(seconds or 0), 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{value:,} {unit}" for value, unit in ((hours, "h"), (minutes, "min"), (secs, "s")) if value]
+    return " ".join(parts) or "0 s"
+
+
 def _output_seconds(output: JobOutput) -> float:
     """A FLAC's duration; a ZIP has none of its own, its members' durations add up."""
     if output.duration is not None:

@@ -1,9 +1,12 @@
 """What a job and its outputs look like on a page: the facts worth showing, formatted once."""
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from converter.models import Job, JobInput, JobOutput
 from converter.options import OPTIONS_BY_NAME
@@ -30,9 +33,17 @@ _REPORT_LABELS = {
     "true_peak_dbtp_after": ("True peak after", "dBTP"),
     "loudness_range_lu_before": ("Loudness range before", "LU"),
     "loudness_range_lu_after": ("Loudness range after", "LU"),
-    "normalization": ("Normalization", ""),
+    "normalization": ("Loudness adjustment", ""),
     "members": ("Files in the ZIP", ""),
     "speech_language": ("Speech language", ""),
+}
+
+# The engine's normalisation methods (engine/loudness.py Plan.method), in a broadcaster's words.
+_NORMALIZATION = {
+    "gain": "Whole file turned up or down evenly",
+    "measured gain": "Whole file turned up or down evenly (levels measured on the result)",
+    "limited gain": "Turned up or down evenly, peaks limited",
+    "dynamic": "Loudness range compressed, peaks limited",
 }
 
 # Hex digest lengths: ours is SHA-256; an api2convert output's is the vendor's (SHA-1 in its examples).
@@ -62,6 +73,8 @@ def _value_text(key: str, value) -> str:
         return f"{value:,} Hz"
     if key == "channels":
         return _CHANNELS.get(value, f"{value} channels")
+    if key == "normalization":
+        return _NORMALIZATION.get(value, str(value))
     if isinstance(value, dict):
         return ", ".join(f"{name} {_value_text(name, item)}" for name, item in value.items())
     if key == "members":  # a ZIP's files, each with a report of its own: named, with their length
@@ -147,6 +160,22 @@ class JobCard:
         names = {str(job_input.pk): job_input.filename for job_input in self.inputs}
         return [(names.get(str(error.get("id_source")), ""), error.get("message", ""))
                 for error in self.job.errors]
+
+    @property
+    def partial_failure(self) -> str:
+        """"2 of 5 inputs failed" for a completed job that lost some of its inputs, else ""."""
+        if self.job.status != Job.Status.COMPLETED:
+            return ""
+        ids = {str(job_input.pk) for job_input in self.inputs}
+        failed = len({str(error.get("id_source")) for error in self.job.errors} & ids)
+        return f"{failed} of {len(ids)} inputs failed" if failed else ""
+
+    @property
+    def age(self) -> str:
+        """"just now" rather than timesince's "0 minutes ago"."""
+        if timezone.now() - self.job.created_at < timedelta(minutes=1):
+            return "just now"
+        return f"{timesince(self.job.created_at)} ago"
 
     @property
     def options(self) -> list[tuple[str, str]]:

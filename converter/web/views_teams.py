@@ -50,18 +50,22 @@ def team_create(request: HttpRequest):
     return redirect("team_members")
 
 
-@team_required
-@require_GET
-def team_members(request: HttpRequest):
+def _members_page(request: HttpRequest, *, status: int = 200, **context):
     manager = teams.can_manage_members(request.membership)
-    context = {
+    context.update({
         "members": members_of(request.team),
         "manager": manager,
         "roles": Membership.Role.choices,
         "invites": invites_open_for(request.team) if manager else (),
         "new_link": request.session.pop(NEW_LINK, ""),
-    }
-    return render(request, "teams/members.html", context)
+    })
+    return render(request, "teams/members.html", context, status=status)
+
+
+@team_required
+@require_GET
+def team_members(request: HttpRequest):
+    return _members_page(request)
 
 
 def _member_action(action):
@@ -132,7 +136,9 @@ def invite_create(request: HttpRequest):
             _invite, token = invites.invite_link_create(actor=request.membership, role=role)
             request.session[NEW_LINK] = request.build_absolute_uri(reverse("invite_join", args=[token]))
     except invites.InviteInvalid as exc:
-        messages.error(request, str(exc))
+        # Beside the field, with what was typed, so that a misspelt name is fixed, not retyped.
+        return _members_page(request, status=422, invite_error=str(exc), invite_username=username,
+                             invite_role=role)
     return redirect("team_members")
 
 

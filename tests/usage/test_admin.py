@@ -79,7 +79,9 @@ def test_usage_page_totals_tables_and_chart(staff_client, jobs, team):
     html = response.content.decode()
     assert response.status_code == 200
     assert "<dd>2 <span class=\"muted\">(1 failed)</span></dd>" in html
-    assert "<dd>90 s</dd>" in html and "<dd>1.5\xa0KB</dd>" in html
+    assert "<dd>1 min 30 s</dd>" in html and "<dd>1.5\xa0KB</dd>" in html
+    # Audio has one format on the page: the totals' and the tables' (no "Audio (min)" rounded to 2).
+    assert "<td>1 min 30 s</td>" in html and "Audio (min)" not in html
     assert html.count('class="usage-bar"') == 14  # 7 days, two charts
     assert "<th scope=\"row\">Team A</th><td>2</td><td>1</td>" in html
     assert "<th scope=\"row\">alice</th><td>1</td><td>0</td>" in html

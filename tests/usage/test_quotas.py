@@ -27,7 +27,7 @@ def _jobs_per_month(team, user):
 def _audio_minutes(team, user):
     team.quota_audio_minutes_per_month = 2
     make_job(team, user, status=Job.Status.COMPLETED, audio_seconds=150)
-    return "audio this month, 2.5 of 2 minutes"
+    return "audio this month, 2 min 30 s of 2 min"
 
 
 def _concurrent_jobs(team, user):
