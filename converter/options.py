@@ -144,7 +144,7 @@ OPTIONS: tuple[Option, ...] = (
         group="output", default=False,
     ),
     Option(
-        "allow_multiple_outputs_threshold", "integer", "ZIP above",
+        "allow_multiple_outputs_threshold", "integer", "ZIP when more than",
         "If there are more results than this, ZIP them anyway.",
         group="output", minimum=2, maximum=400,
         depends_on={"allow_multiple_outputs": True},

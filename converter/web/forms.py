@@ -10,6 +10,8 @@ from converter.options import GROUPS, OPTIONS, TIMES, Option, OptionsInvalid, ap
 # The options that others depend on (normalize, normalize_type, allow_multiple_outputs).
 _CONTROLLERS = sorted({name for option in OPTIONS for name in option.depends_on})
 
+_PLACEHOLDERS = {"output_filename": "The input's name"}
+
 # The preset select only fills the form: its values are then submitted explicitly, so it is
 # never sent along with them (a preset under explicit values would refill fields left empty).
 PRESET = "preset"
@@ -77,7 +79,11 @@ class OptionField:
     @property
     def placeholder(self) -> str:
         # A time's example ("00:02:23") reads like a value already filled in; its format does not.
-        return "HH:MM:SS" if self.option.name in TIMES else self.option.example or ""
+        if self.option.name in TIMES:
+            return "HH:MM:SS"
+        # The schema's example (the vendor's "my_base_filename_without_extension") reads as developer
+        # text in a form: say what an empty field does.
+        return _PLACEHOLDERS.get(self.option.name, self.option.example or "")
 
     @property
     def step(self) -> str:
