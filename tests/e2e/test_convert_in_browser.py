@@ -247,3 +247,28 @@ def test_a_refused_submit_brings_its_message_into_view(page):
     message = page.locator("#input-error")
     expect(message).to_contain_text("“not a url”: Only http:// and https:// URLs are accepted.")
     expect(message).to_be_in_viewport()
+
+
+def test_revoking_a_key_asks_first(page):
+    from converter.models import ApiKey
+
+    sign_up(page, "key-keeper")
+    page.goto("/settings/api-keys/")
+    page.fill("#key-name", "Nightly import")
+    page.click("button:has-text('Create key')")
+    revoke = page.locator("form[data-confirm] button")
+    questions = []
+
+    def answer(dialog, accept: bool) -> None:
+        questions.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda dialog: answer(dialog, False))
+    revoke.click()
+    page.wait_for_timeout(500)
+    assert questions[0].startswith("Revoke the key “Nightly import”?")
+    assert ApiKey.objects.get(name="Nightly import").revoked_at is None  # dismissed: kept
+    page.once("dialog", lambda dialog: answer(dialog, True))
+    with page.expect_navigation():
+        revoke.click()
+    assert ApiKey.objects.get(name="Nightly import").revoked_at is not None
