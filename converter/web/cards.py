@@ -15,6 +15,8 @@ from converter.services.waveforms import waveform_measurable
 from converter.web.unlocks import is_unlocked
 from converter.web.waveform_shape import WaveformShape, waveform_shape
 
+JOB_FRAGMENT = "converter/job_detail.html#job"  # a job's card, alone: polled, cancelled, unlocked
+
 _CHANNELS = {1: "Mono", 2: "Stereo"}
 
 # Labels and units of the engine's report keys; any other key is shown with its name humanised.
@@ -97,6 +99,7 @@ def _value_text(key: str, value) -> str:
 class OutputCard:
     output: JobOutput
     unlocked: bool
+    unlock_error: str = ""  # why the password just given on the card did not open it
 
     @property
     def facts(self) -> list[str]:
@@ -200,11 +203,10 @@ class JobCard:
         """Sent back by the fragment's polls (?v=): the view answers 204 while it is current."""
         return job_version(self.job)
 
-    @property
-    def has_locked_output(self) -> bool:
-        return any(not card.unlocked for card in self.outputs)
 
 
-def job_card(request: HttpRequest, job: Job) -> JobCard:
-    outputs = [OutputCard(output, is_unlocked(request, output)) for output in job.outputs.all()]
+def job_card(request: HttpRequest, job: Job, *, unlock_errors: dict | None = None) -> JobCard:
+    """unlock_errors: {output id: message} for a password refused on the card."""
+    outputs = [OutputCard(output, is_unlocked(request, output), (unlock_errors or {}).get(output.pk, ""))
+               for output in job.outputs.all()]
     return JobCard(job, list(job.inputs.all()), outputs)

@@ -2,8 +2,10 @@
 password."""
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
 
 from converter.models import JobOutput
 from converter.selectors import output_for
@@ -11,6 +13,7 @@ from converter.services.downloads import output_response, password_check, suppli
 from converter.services.password_throttle import PasswordThrottled
 from converter.services.waveforms import WaveformPending
 from converter.services.waveforms import output_waveform as waveform_measured
+from converter.web.cards import JOB_FRAGMENT, job_card
 from converter.web.teams import team_required
 from converter.web.unlocks import is_unlocked, unlock
 from converter.web.waveform_shape import waveform_shape
@@ -40,6 +43,28 @@ def _serve(request: HttpRequest, output_id, *, as_attachment: bool):
 @require_http_methods(["GET", "HEAD", "POST"])
 def output_download(request: HttpRequest, output_id):
     return _serve(request, output_id, as_attachment=True)
+
+
+@team_required
+@require_POST
+def output_unlock(request: HttpRequest, output_id):
+    """A password given on a job card, over htmx: the card comes back unlocked (player, waveform)
+    and app.js starts the download (downloadOutput); refused, it comes back with the reason by
+    the field. Without JavaScript the card's form posts to output_download instead."""
+    output = output_for(request.team, output_id)
+    if not request.htmx:
+        return redirect("job_detail", job_id=output.job_id)
+    try:
+        refusal = "" if password_check(request, output) else "Wrong password."
+    except PasswordThrottled as exc:
+        refusal = str(exc)
+    if refusal:
+        card = job_card(request, output.job, unlock_errors={output.pk: refusal})
+        return render(request, JOB_FRAGMENT, {"card": card}, status=422)
+    unlock(request, output)
+    response = render(request, JOB_FRAGMENT, {"card": job_card(request, output.job)})
+    return trigger_client_event(response, "downloadOutput",
+                                {"url": reverse("output_download", args=[output.pk])}, after="settle")
 
 
 @team_required

@@ -18,6 +18,7 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/status/", views_jobs.job_status, name="job_status"),
     path("jobs/<uuid:job_id>/cancel/", views_jobs.job_cancel, name="job_cancel"),
     path("outputs/<uuid:output_id>/download", downloads.output_download, name="output_download"),
+    path("outputs/<uuid:output_id>/unlock", downloads.output_unlock, name="output_unlock"),
     path("outputs/<uuid:output_id>/play", downloads.output_play, name="output_play"),
     path("outputs/<uuid:output_id>/waveform", downloads.output_waveform, name="output_waveform"),
     path("teams/switch/", teams.team_switch, name="team_switch"),

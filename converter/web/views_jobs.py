@@ -27,12 +27,11 @@ from converter.services.jobs import job_cancel as job_cancel_service
 from converter.services.jobs import job_delete as job_delete_service
 from converter.services.jobs import job_rerun as job_rerun_service
 from converter.services.zips import selection_zip
-from converter.web.cards import job_card
+from converter.web.cards import JOB_FRAGMENT, job_card
 from converter.web.history_filters import HistoryFilterForm
 from converter.web.teams import team_activate, team_required
 from converter.web.unlocks import is_unlocked
 
-JOB_FRAGMENT = "converter/job_detail.html#job"
 HISTORY = "converter/history.html"
 
 

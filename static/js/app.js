@@ -184,28 +184,10 @@
     if (question && !window.confirm(question)) event.preventDefault();
   });
 
-  // ---- After a password unlocks a download, refresh the job so that its player appears. ----
-  // The file's answer sets the cookie that unlocks it, and a download tells the page nothing, so
-  // the card is fetched again every second (10 times at most) until that output's form is gone.
-  // A wrong password leaves this page for the refusal page, which ends the tries.
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (!form.matches("form[data-unlock]")) return;
-    var job = form.closest("article.job");
-    if (!job) return;
-    var id = job.id, action = form.getAttribute("action"), tries = 0;
-    function stillLocked(card) {
-      return Array.prototype.some.call(card.querySelectorAll("form[data-unlock]"),
-        function (other) { return other.getAttribute("action") === action; });
-    }
-    (function refreshWhileLocked() {
-      setTimeout(function () {
-        var card = document.getElementById(id);
-        if (!card || !stillLocked(card) || ++tries > 10) return;
-        htmx.trigger(card, "unlocked");
-        refreshWhileLocked();
-      }, 1000);
-    })();
+  // ---- A password given on a job card opened it: the card is back with its player, and the
+  // file downloads (an attachment: the page stays). ----
+  document.body.addEventListener("downloadOutput", function (event) {
+    window.location.href = event.detail.url;
   });
 
   // ---- An output's waveform: a click plays from there, and a line follows what is playing. ----

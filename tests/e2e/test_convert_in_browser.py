@@ -104,13 +104,14 @@ def test_password_protected_result(page, worker, wav, tmp_path):
     assert page.locator("a.button:has-text('Download')").count() == 0
     assert page.locator(".waveform").count() == 0
 
-    # A wrong password gets a refusal page, not a file.
+    # A wrong password is refused on the card itself, the field ready for another try.
     page.fill("form[data-unlock] input[name=password]", "guess")
     page.click("form[data-unlock] button[type=submit]")
-    page.get_by_role("alert").filter(has_text="Wrong password").wait_for()
+    page.locator("article.job").get_by_role("alert").filter(has_text="Wrong password.").wait_for()
+    assert page.url.endswith("/") and "/outputs/" not in page.url
+    assert page.evaluate("document.activeElement.name") == "password"
 
     # Any one of the listed passwords unlocks it, from the job's card.
-    page.go_back()
     page.fill("form[data-unlock] input[name=password]", "second secret")
     with page.expect_download() as caught:
         page.click("form[data-unlock] button[type=submit]")
@@ -119,7 +120,7 @@ def test_password_protected_result(page, worker, wav, tmp_path):
     assert caught.value.suggested_filename == "interview.flac"
     assert mutagen.flac.FLAC(saved).info.sample_rate == 44100
     assert Job.objects.get().outputs.get().downloads_counter == 1
-    # The card then shows the player and a plain download link (app.js refreshes it).
+    # The card then shows the player and a plain download link.
     page.locator("article.job audio").wait_for()
     assert page.locator("form[data-unlock]").count() == 0
 

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from converter.services.api_keys import key_issue
+from converter.services.password_throttle import MAX_FAILURES_PER_CLIENT
 from tests.web.conftest import FLAC_BYTES
 
 JOB_URLS = ("job_detail", "job_status")
@@ -165,3 +166,37 @@ def test_a_list_typed_with_spaces_unlocks_with_each_password(client, team, alice
     client.logout()
     client.force_login(alice)  # a new session: unlocked no more
     assert client.post(download, {"password": " second "}).status_code == 200
+
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def test_a_password_given_on_the_card_unlocks_it_in_place(alice_client, protected_output):
+    unlock = reverse("output_unlock", args=[protected_output.pk])
+    refused = alice_client.post(unlock, {"password": "guess"}, **HTMX)
+    assert refused.status_code == 422
+    html = refused.content.decode()
+    assert f'<p id="pw-{protected_output.pk}-error" class="error" role="alert">Wrong password.</p>' in html
+    assert "<audio" not in html and f'id="job-{protected_output.job_id}"' in html  # the card, still locked
+
+    opened = alice_client.post(unlock, {"password": "blue"}, **HTMX)
+    assert opened.status_code == 200 and "<audio" in opened.content.decode()
+    download = reverse("output_download", args=[protected_output.pk])
+    assert json.loads(opened["HX-Trigger-After-Settle"]) == {"downloadOutput": {"url": download}}
+    assert alice_client.get(download).status_code == 200  # this session may now have it
+
+
+def test_the_card_says_when_guessing_is_throttled(alice_client, protected_output):
+    unlock = reverse("output_unlock", args=[protected_output.pk])
+    for _ in range(MAX_FAILURES_PER_CLIENT):
+        alice_client.post(unlock, {"password": "guess"}, **HTMX)
+    html = alice_client.post(unlock, {"password": "blue"}, **HTMX).content.decode()
+    assert "Too many wrong download passwords. Try again in 15 minutes." in html
+
+
+def test_unlocking_without_htmx_goes_to_the_job(alice_client, charlie, client, protected_output):
+    unlock = reverse("output_unlock", args=[protected_output.pk])
+    assert alice_client.post(unlock, {"password": "blue"})["Location"] == reverse(
+        "job_detail", args=[protected_output.job_id])
+    client.force_login(charlie)
+    assert client.post(unlock, {"password": "blue"}, **HTMX).status_code == 404  # not charlie's team

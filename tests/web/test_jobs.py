@@ -117,7 +117,9 @@ def test_protected_output_shows_a_password_form_instead_of_a_player(alice_client
     html = alice_client.get(reverse("job_status", args=[job.pk]), **HTMX).content.decode()
     assert "<audio" not in html
     assert f'action="{reverse("output_download", args=[protected_output.pk])}"' in html
-    assert 'hx-trigger="unlocked"' in html  # refreshed once the password was given
+    # Over htmx the password goes to output_unlock, which answers with the card.
+    assert f'hx-post="{reverse("output_unlock", args=[protected_output.pk])}"' in html
+    assert "hx-trigger" not in _card_tag(html)  # a finished card is not polled
     alice_client.post(reverse("output_download", args=[protected_output.pk]), {"password": "blue"})
     html = alice_client.get(reverse("job_status", args=[job.pk]), **HTMX).content.decode()
     assert "<audio" in html
