@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from babel import Locale
+
 LANGUAGES_TTS = (
     "ar-SA", "bg-BG", "ca-ES", "cs-CZ", "da-DK", "de-CH", "de-DE", "el-GR", "en-AU", "en-CA",
     "en-GB", "en-IE", "en-IN", "en-US", "es-ES", "es-MX", "fi-FI", "fr-CA", "fr-CH", "fr-FR",
@@ -126,6 +128,7 @@ OPTIONS: tuple[Option, ...] = (
         "language_tts", "string", "Speech language",
         "Voice language when the input is text.",
         group="speech", enum=tuple(LANGUAGES_TTS), default="en-US",
+        enum_labels={code: Locale.parse(code, sep="-").get_display_name("en") for code in LANGUAGES_TTS},
     ),
     Option(
         "output_filename", "string", "Output file name",

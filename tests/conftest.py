@@ -2,7 +2,7 @@
 (after healthchecks' hc/test.py)."""
 
 import pytest
-from django.core.cache import caches
+from django.core.cache import cache, caches
 from django.core.cache.backends.filebased import FileBasedCache
 
 from converter.models import Membership
@@ -20,6 +20,10 @@ def _test_settings(settings, tmp_path):
     # PBKDF2 stays listed: download passwords are hashed with it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher",
                                  "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    # The cache outlives a test: no throttle counts or waveform claims from another one.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -75,6 +75,8 @@ def _value_text(key: str, value) -> str:
         return f"{value:,} Hz"
     if key == "channels":
         return _CHANNELS.get(value, f"{value} channels")
+    if key == "speech_language":
+        return OPTIONS_BY_NAME["language_tts"].value_label(value)
     if key == "normalization":
         return _NORMALIZATION.get(value, str(value))
     if isinstance(value, dict):

@@ -1,7 +1,6 @@
 """An API key of team A, and a password-protected output, for the security tests."""
 
 import pytest
-from django.core.cache import cache
 
 from converter.models import Job
 from converter.services.api_keys import key_issue
@@ -14,14 +13,6 @@ def issued_key(team, alice) -> str:
 
 
 SECRET = "hunter2-correct-horse"  # the download password of `protected`
-
-
-@pytest.fixture
-def fresh_counters():
-    """No throttle counts left by another test (the cache outlives a test)."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from converter.services.password_throttle import MAX_FAILURES_PER_CLIENT, WINDOW
 from converter.services.passwords import password_hashes_make
 from tests.security.conftest import SECRET
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_counters")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from converter.models import Job
 from converter.services import password_throttle
 from tests.security.conftest import SECRET
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_counters")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.scaleout

@@ -89,7 +89,7 @@ def test_the_speech_language_shows_where_it_can_have_applied(alice_client, team,
         add_output(job, name=f"{number}.flac", report=report)
     html = alice_client.get(reverse("job_detail", args=[job.pk])).content.decode()
     options = html.split("<h2>Options</h2>")[1].split("<h2")[0]
-    assert ("<dt>Speech language</dt><dd>fr-FR</dd>" in options) is shown
+    assert ("<dt>Speech language</dt><dd>French (France)</dd>" in options) is shown
 
 
 def test_a_zips_report_names_its_files(alice_client, team, alice):
