@@ -2,9 +2,17 @@
 actions: re-run, delete, and a ZIP of a selection."""
 
 import uuid
+from urllib.parse import urlsplit
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseForbidden,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,6 +20,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import replace_url
 
 from converter.options import OptionsInvalid
 from converter.selectors import (
@@ -119,7 +128,18 @@ def history(request: HttpRequest):
     response = render(request, f"{HISTORY}#history" if partial else HISTORY, context)
     # One URL, two bodies: caches (and the browser's back button) must tell them apart.
     patch_vary_headers(response, ["HX-Request"])
+    if partial and _refines_the_search(request):
+        replace_url(response, request.get_full_path())
     return response
+
+
+def _refines_the_search(request: HttpRequest) -> bool:
+    """Typing on in the search box: the address is replaced, not pushed, so that Back goes to the
+    page before the search rather than through each pause of the typing (the form pushes)."""
+    shown = QueryDict(urlsplit(request.htmx.current_url or "").query)
+    asked = request.GET
+    others_same = all(shown.get(name, "") == asked.get(name, "") for name in {*shown, *asked} - {"q"})
+    return bool(shown.get("q")) and bool(asked.get("q")) and others_same
 
 
 @team_required

@@ -273,3 +273,19 @@ def test_revoking_a_key_asks_first(page):
     with page.expect_navigation():
         revoke.click()
     assert ApiKey.objects.get(name="Nightly import").revoked_at is not None
+
+
+def test_typing_a_search_leaves_one_step_in_the_browsers_history(page):
+    sign_up(page, "searcher")
+    user = get_user_model().objects.get(username="searcher")
+    make_job(user.teams.get(), user, status=Job.Status.COMPLETED, progress=100, finished_at=timezone.now())
+    page.goto("/history/")
+    search = page.locator("#id_q")
+    for text in ("so", "song"):  # two pauses: each one searches
+        with page.expect_response(lambda response: "/history/?" in response.url):
+            search.fill(text)
+        page.wait_for_timeout(200)
+    assert "q=song" in page.url
+    page.go_back()
+    page.wait_for_timeout(300)
+    assert "q=" not in page.url, page.url  # back to the page before the search, not to "so"

@@ -124,3 +124,15 @@ def test_row_shows_outputs_and_expiry(alice_client, completed_job):
     assert "2:05" in page and "alice" in page
     if hasattr(completed_job, "expires_at"):
         assert re.search(r"expires in [23]\xa0days", page)
+
+
+def test_typing_on_in_the_search_replaces_the_address_and_a_new_search_pushes_it(alice_client):
+    def searched(shown: str, query: dict):
+        current = {"HTTP_HX_CURRENT_URL": f"http://testserver{reverse('history')}{shown}"}
+        return alice_client.get(reverse("history"), query, **HTMX, **current)
+
+    assert "HX-Replace-Url" not in searched("", {"q": "s"})  # the search starts: a step (hx-push-url)
+    typed_on = searched("?q=s&status=", {"q": "so", "status": ""})
+    assert typed_on["HX-Replace-Url"] == f"{reverse('history')}?q=so&status="
+    assert "HX-Replace-Url" not in searched("?q=so", {"q": "so", "status": "failed"})  # another filter
+    assert "HX-Replace-Url" not in searched("?q=so", {"q": ""})  # the search cleared
