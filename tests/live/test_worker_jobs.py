@@ -87,3 +87,14 @@ def test_the_worker_measures_a_long_outputs_waveform(worker, live_settings, alic
         time.sleep(0.1)
         output.refresh_from_db()
     assert len(output.waveform["peaks"]) == 480 and max(output.waveform["peaks"]) > 0.1
+
+
+def test_silence_normalised_keeps_a_report_every_database_stores(worker, live_settings, alice, team, tmp_path):
+    """Digital silence measures -inf dB, no JSON number: PostgreSQL refused such a report."""
+    silent = media.silence(tmp_path / "silent.wav", seconds=2.0)
+    job = job_create(team=team, user=alice, uploads=[upload(silent)],
+                     options={"normalize": "true", "normalize_type": "peak"})
+    job = worker.wait_for(job)
+    assert job.status == Job.Status.COMPLETED, job.errors
+    (output,) = job.outputs.all()
+    assert "The audio is silent, so it was not normalised" in output.report["warnings"]
