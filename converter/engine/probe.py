@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,13 @@ _STREAM_RE = re.compile(
 _METADATA_RE = re.compile(r"^(?P<indent>\s+)(?P<key>\S[^:]*?)\s*: (?P<value>.*)$")
 # ffmpeg prints each further line of a multi-line value as its own line, with an empty key.
 _CONTINUATION_RE = re.compile(r"^\s+: (?P<value>.*)$")
+# Any tag line, key or continuation: ffmpeg's log copies each through a 256-byte buffer (dump_metadata),
+# so a line of 255 bytes or more (a cut mid-character decodes to a longer U+FFFD) may have been cut.
+_TAG_LINE_RE = re.compile(r"^\s+(?:\S[^:]*?)?\s*: (?P<value>.*)$")
+_LOG_LINE_LIMIT = 255
+# One line of ffmpeg's ffmetadata format: '=', ';', '#', '\\' and newlines are escaped with a backslash.
+_FFMETADATA_LINE_RE = re.compile(r"((?:\\.|[^\\\n])*)\n", re.S)
+_FFMETADATA_ENTRY_RE = re.compile(r"((?:\\.|[^\\=])+)=(.*)", re.S)
 _ESTIMATED = "Estimating duration from bitrate"
 _TIMESTAMP_RE = re.compile(r"(\d+):(\d\d):(\d\d(?:\.\d+)?)")
 
@@ -112,7 +120,55 @@ def probe_with_ffmpeg(path: Path) -> MediaInfo:
         [ffmpeg_binary(), "-hide_banner", "-nostdin", "-i", str(path)],
         capture_output=True, timeout=60,
     )
-    return parse_probe(result.stderr.decode("utf-8", "replace"))
+    log = result.stderr.decode("utf-8", "replace")
+    info = parse_probe(log)
+    if _may_have_cut_tags(log):
+        _restore_full_tags(path, info)
+    return info
+
+
+def _may_have_cut_tags(log: str) -> bool:
+    """Whether a tag line reached the log's 255-byte limit (checked so that short tags cost no process)."""
+    lines = (_TAG_LINE_RE.match(line) for line in log.splitlines())
+    return any(len(line["value"].encode()) >= _LOG_LINE_LIMIT for line in lines if line)
+
+
+def _restore_full_tags(path: Path, info: MediaInfo) -> None:
+    """Replace the tags parsed from the log by their full values, read with ffmpeg's ffmetadata muxer.
+
+    It writes global tags only, so each audio stream's (Ogg, Opus, MKV) are mapped as global ones of
+    their own output, all in one process.
+    """
+    with tempfile.TemporaryDirectory() as work_dir:
+        outputs = {Path(work_dir, "file.txt"): info.tags}
+        args = ["-f", "ffmetadata", str(Path(work_dir, "file.txt"))]
+        for stream in info.audio:
+            outputs[output := Path(work_dir, f"{stream.index}.txt")] = stream.tags
+            args += ["-map_metadata:g", f"0:s:{stream.index}", "-f", "ffmetadata", str(output)]
+        subprocess.run([ffmpeg_binary(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(path),
+                        *args], capture_output=True, timeout=60)
+        for output, tags in outputs.items():
+            if output.exists():
+                full = _parse_ffmetadata(output.read_bytes().decode("utf-8", "replace"))
+                # Only the keys the log showed: ffmpeg adds its own (encoder) to what it writes.
+                tags.update((key, value) for key, value in full.items() if key in tags)
+
+
+def _parse_ffmetadata(text: str) -> dict[str, str]:
+    """The global tags of an ffmetadata file (keys lower-cased, as parse_probe gives them), unescaped."""
+    tags: dict[str, str] = {}
+    for line in _FFMETADATA_LINE_RE.findall(text):
+        if line.startswith("["):
+            break  # [CHAPTER] sections follow the global tags
+        if line.startswith((";", "#")) or not (entry := _FFMETADATA_ENTRY_RE.fullmatch(line)):
+            continue
+        key, value = (_unescape(part) for part in entry.groups())
+        tags[key.strip().lower()] = value
+    return tags
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text, flags=re.S)
 
 
 def parse_probe(log: str) -> MediaInfo:

@@ -89,7 +89,7 @@ def test_the_worker_measures_a_long_outputs_waveform(worker, live_settings, alic
     assert len(output.waveform["peaks"]) == 480 and max(output.waveform["peaks"]) > 0.1
 
 
-def test_silence_normalised_keeps_a_report_every_database_stores(worker, live_settings, alice, team, tmp_path):
+def test_normalised_silence_has_a_report_every_database_stores(worker, live_settings, alice, team, tmp_path):
     """Digital silence measures -inf dB, no JSON number: PostgreSQL refused such a report."""
     silent = media.silence(tmp_path / "silent.wav", seconds=2.0)
     job = job_create(team=team, user=alice, uploads=[upload(silent)],
