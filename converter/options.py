@@ -13,9 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
-
-from babel import Locale
 
 LANGUAGES_TTS = (
     "ar-SA", "bg-BG", "ca-ES", "cs-CZ", "da-DK", "de-CH", "de-DE", "el-GR", "en-AU", "en-CA",
@@ -23,6 +22,29 @@ LANGUAGES_TTS = (
     "hi-IN", "hr-HR", "hu-HU", "id-ID", "it-IT", "ja-JP", "nb-NO", "nl-BE", "nl-NL", "pl-PL",
     "pt-BR", "pt-PT", "ro-RO", "ru-RU", "sv-SE", "ta-IN", "tr-TR", "vi-VN", "zh-CN", "zh-HK",
 )
+
+
+
+class _LanguageNames(Mapping):
+    """The speech languages' English names ("German (Switzerland)"), from babel's CLDR data: read
+    when a page first shows one (~35 ms), not by every process importing the schema (workers,
+    the engine, the convert command)."""
+
+    @cached_property
+    def _names(self) -> dict[str, str]:
+        from babel import Locale
+
+        return {code: Locale.parse(code, sep="-").get_display_name("en") for code in LANGUAGES_TTS}
+
+    def __getitem__(self, code: str) -> str:
+        return self._names[code]
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
 
 FREQUENCIES = (1000, 8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000, 96000)
 BITDEPTHS = (8, 16, 24, 32)
@@ -128,7 +150,7 @@ OPTIONS: tuple[Option, ...] = (
         "language_tts", "string", "Speech language",
         "Voice language when the input is text.",
         group="speech", enum=tuple(LANGUAGES_TTS), default="en-US",
-        enum_labels={code: Locale.parse(code, sep="-").get_display_name("en") for code in LANGUAGES_TTS},
+        enum_labels=_LanguageNames(),
     ),
     Option(
         "output_filename", "string", "Output file name",

@@ -10,7 +10,10 @@ from converter.options import GROUPS, OPTIONS, TIMES, Option, OptionsInvalid, ap
 # The options that others depend on (normalize, normalize_type, allow_multiple_outputs).
 _CONTROLLERS = sorted({name for option in OPTIONS for name in option.depends_on})
 
-_PLACEHOLDERS = {"output_filename": "The input's name"}
+# What an empty field means, where the schema's example would not say it: a time's example
+# ("00:02:23") reads like a value already filled in, and the vendor's file name example
+# ("my_base_filename_without_extension") like developer text.
+_PLACEHOLDERS = {**dict.fromkeys(TIMES, "HH:MM:SS"), "output_filename": "The input's name"}
 
 # The preset select only fills the form: its values are then submitted explicitly, so it is
 # never sent along with them (a preset under explicit values would refill fields left empty).
@@ -78,11 +81,6 @@ class OptionField:
 
     @property
     def placeholder(self) -> str:
-        # A time's example ("00:02:23") reads like a value already filled in; its format does not.
-        if self.option.name in TIMES:
-            return "HH:MM:SS"
-        # The schema's example (the vendor's "my_base_filename_without_extension") reads as developer
-        # text in a form: say what an empty field does.
         return _PLACEHOLDERS.get(self.option.name, self.option.example or "")
 
     @property
