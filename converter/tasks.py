@@ -1,11 +1,12 @@
 """Celery entry points only: load ids, call a service."""
 
 from celery import shared_task
-from celery.signals import task_prerun, worker_init, worker_ready
+from celery.signals import task_prerun, worker_init, worker_process_init, worker_ready
 from django.conf import settings
 from django.db import close_old_connections
 
 from converter.providers.api2convert import poll as api2convert_poll_service
+from converter.providers.cores import batch_scheduling
 from converter.services import callbacks, jobs, reaper, retention, waveforms
 
 
@@ -14,6 +15,12 @@ def worker_prepare(sender, **_) -> None:
     """In the worker's main process, before the pool processes are forked from it."""
     concurrency = sender.concurrency  # "auto" until the pool is sized, after this signal
     jobs.worker_prepare(concurrency if isinstance(concurrency, int) else None)
+
+
+@worker_process_init.connect
+def pool_process_prepare(**_) -> None:
+    """In each pool process, after the fork: conversions are batch work (providers/cores.py)."""
+    batch_scheduling()
 
 
 @task_prerun.connect

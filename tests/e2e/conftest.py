@@ -38,6 +38,12 @@ def page(browser, live_server, live_settings):
     # A 403 can be the answer a test expects (a wrong password); missing files and crashes never are.
     page.on("response", lambda response: (response.status == 404 or response.status >= 500)
             and errors.append(f"{response.status} {response.url}"))
+    # What the page asked and got, shown (captured stdout) when a test fails: a card that never
+    # showed its result once (2026-12-06) left nothing else to read.
+    page.on("response", lambda response: print(f"{response.status} {response.request.method} {response.url}"))
+    page.on("requestfailed", lambda request: print(f"failed {request.method} {request.url}: "
+                                                   f"{request.failure}"))
+    page.on("console", lambda message: print(f"console {message.type}: {message.text}"))
     yield page
     context.close()
     assert not errors, f"errors in the page: {errors}"

@@ -1,9 +1,11 @@
 """Jobs run by a real Celery worker process on the configured broker and database."""
 
 import http.server
+import os
 import threading
 import time
 from functools import partial
+from pathlib import Path
 
 import mutagen.flac
 import pytest
@@ -98,3 +100,14 @@ def test_normalised_silence_has_a_report_every_database_stores(worker, live_sett
     assert job.status == Job.Status.COMPLETED, job.errors
     (output,) = job.outputs.all()
     assert "The audio is silent, so it was not normalised" in output.report["warnings"]
+
+
+def test_the_pool_processes_convert_as_batch_work(worker):
+    """Their ffmpeg inherits the policy (providers/cores.py); the main process, which hands out the
+    jobs, keeps the normal one."""
+    main = worker.process.pid
+    pool = [int(pid) for thread in os.listdir(f"/proc/{main}/task")
+            for pid in Path(f"/proc/{main}/task/{thread}/children").read_text().split()]
+    assert len(pool) == 2
+    assert [os.sched_getscheduler(pid) for pid in pool] == [os.SCHED_BATCH] * 2
+    assert os.sched_getscheduler(main) == os.SCHED_OTHER

@@ -123,3 +123,14 @@ def _wait_for_threads(pid: int) -> int:
     while len(os.listdir(f"/proc/{pid}/task")) < 3 and time.monotonic() < deadline:
         time.sleep(0.01)
     return len(os.listdir(f"/proc/{pid}/task"))
+
+
+def _policy_after_batch_scheduling(_) -> int:
+    cores.batch_scheduling()
+    return os.sched_getscheduler(0)
+
+
+def test_a_pool_process_converts_as_batch_work():
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.map(_policy_after_batch_scheduling, [0]) == [os.SCHED_BATCH]
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the caller's own policy is left alone
