@@ -71,7 +71,10 @@ def staged_jobs(user, team, clips: list[Path]) -> list:
 
 def _pin_to_next_core(started) -> None:
     """A pool process's initializer: the next core, as the worker's cores.py gives each busy
-    pool process one of its own."""
+    pool process one of its own, and the batch policy its pool processes run under."""
+    from converter.providers.cores import batch_scheduling
+
+    batch_scheduling()
     with started.get_lock():
         core, started.value = started.value, started.value + 1
     cores = sorted(os.sched_getaffinity(0))
@@ -81,7 +84,7 @@ def _pin_to_next_core(started) -> None:
 def parallel_engine_seconds(clips: list[Path], work: Path, *, pinned: bool) -> float:
     """Wall time of the engine alone on the clips in 2 processes: what the two cores give when
     two conversions share them, with no app, queue or database around them; pinned, each
-    process keeps to a core of its own."""
+    process keeps to a core of its own, as batch work (as the worker runs them)."""
     context = multiprocessing.get_context("fork")
     options = {"initializer": _pin_to_next_core, "initargs": (context.Value("i", 0),)} if pinned else {}
     with ProcessPoolExecutor(2, mp_context=context, **options) as pool:
