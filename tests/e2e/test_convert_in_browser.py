@@ -289,3 +289,22 @@ def test_typing_a_search_leaves_one_step_in_the_browsers_history(page):
     page.go_back()
     page.wait_for_timeout(300)
     assert "q=" not in page.url, page.url  # back to the page before the search, not to "so"
+
+
+def test_a_poll_lost_on_the_way_does_not_stop_the_card(page, worker, wav):
+    """The card's first ask never gets an answer (as a request lost by the network): htmx would
+    drop every later poll while it is in flight; it ends after 10 s and the next poll goes out."""
+    held = []
+
+    def hold_the_first(route):
+        if held:
+            route.continue_()
+        else:
+            held.append(route)  # never answered
+
+    page.route("**/status/**", hold_the_first)
+    sign_up(page, "on-a-train")
+    page.set_input_files("#files", str(wav))
+    page.click("button.convert-submit")
+    page.locator("article.job a.button:has-text('Download')").wait_for(timeout=30_000)
+    assert len(held) == 1

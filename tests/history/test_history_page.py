@@ -108,6 +108,7 @@ def test_running_rows_poll_and_finished_rows_do_not(alice_client, team, alice):
     page = alice_client.get(reverse("history")).content.decode()
     assert f'hx-get="{reverse("history_row", args=[running.pk])}?v=' in page
     assert 'hx-trigger="every 2s"' in page
+    assert """hx-request='{"timeout": 10000}'""" in page  # a lost poll ends (tests/e2e: the card)
     assert reverse("history_row", args=[done.pk]) not in page
     Job.objects.filter(pk=running.pk).update(status=Job.Status.COMPLETED, progress=100)
     row = alice_client.get(reverse("history_row", args=[running.pk]), **HTMX).content.decode()
