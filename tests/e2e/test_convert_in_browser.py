@@ -1,6 +1,7 @@
 """A newcomer signs up, uploads a WAV, converts it with options, and downloads the FLAC."""
 
 import contextlib
+from urllib.parse import urlsplit
 
 import mutagen.flac
 import pytest
@@ -308,3 +309,25 @@ def test_a_poll_lost_on_the_way_does_not_stop_the_card(page, worker, wav):
     page.click("button.convert-submit")
     page.locator("article.job a.button:has-text('Download')").wait_for(timeout=30_000)
     assert len(held) == 1
+
+
+def test_a_validation_during_the_submit_does_not_abort_it(page, worker, wav):
+    """The form's requests replace each other; a field's change while the upload is in flight
+    (a late blur, the re-check after a swap) aborted the submit once the server had made the
+    job, so the card never came (2026-12-06, twice in the suite). Now it is dropped."""
+    held, validations = [], []
+    sign_up(page, "quick-clicker")
+    page.route(lambda url: urlsplit(url).path == "/",
+               lambda route: held.append(route) if route.request.method == "POST" else route.continue_())
+    page.on("request", lambda request: "/options/validate/" in request.url and validations.append(request))
+    page.set_input_files("#files", str(wav))
+    page.click("button.convert-submit")
+    while not held:
+        page.wait_for_timeout(50)
+    asked = len(validations)
+    page.locator("#opt-channels").dispatch_event("change")  # as app.js's re-check does
+    page.wait_for_timeout(300)
+    assert len(validations) == asked
+    held[0].continue_()
+    page.locator("article.job a.button:has-text('Download')").wait_for(timeout=30_000)
+    assert Job.objects.count() == 1
