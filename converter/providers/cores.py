@@ -81,9 +81,9 @@ def batch_scheduling() -> None:
     hand-over wakes the next thread at once, so a conversion kept to one core switched threads
     ~3,400 times for a 30-second WAV (perf stat); as a batch task a woken thread waits for the
     running one's time slice: ~850 switches, 107 ms instead of 114 of CPU. Alone on every core
-    it changes nothing measurable (bench/batch.py: 1.19-1.20x against 1.25-1.28x, alternated).
-    The kernel also mildly disfavours batch tasks against the web server's threads, which keep
-    the normal policy. Unprivileged, Linux only."""
+    it changes nothing measurable. A batch of 40 (bench/batch.py): 1.19-1.20x with it against
+    1.25-1.28x without, alternated. The kernel also mildly disfavours batch tasks against the
+    web server's threads, which keep the normal policy. Unprivileged, Linux only."""
     with suppress(AttributeError, OSError):
         os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
 
