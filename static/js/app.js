@@ -148,18 +148,11 @@
   // validation that starts while the submit is in flight (a field's late change event, the
   // re-check above once a swap has settled) aborted the upload after the server had made its
   // job: no card, and a second click made a second job. Such a validation is dropped: the
-  // submit's answer validates every value it sent. ----
-  var submitting = null;
-  document.addEventListener("htmx:beforeRequest", function (event) {
-    if (event.detail.elt.id === "convert-form") submitting = event.detail.elt;
-  });
-  document.addEventListener("htmx:afterRequest", function (event) {
-    if (event.detail.elt === submitting) submitting = null;
-  });
+  // submit's answer validates every value it sent. (htmx marks an element with htmx-request
+  // while its own request is in flight.) ----
   document.addEventListener("htmx:confirm", function (event) {
-    if (submitting && event.detail.elt !== submitting && submitting.contains(event.detail.elt)) {
-      event.preventDefault();
-    }
+    var form = event.detail.elt.closest("#convert-form");
+    if (form && form !== event.detail.elt && form.classList.contains("htmx-request")) event.preventDefault();
   });
 
   // ---- A preserved password input keeps its element, so refresh its invalid state here. ----
