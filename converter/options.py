@@ -24,7 +24,6 @@ LANGUAGES_TTS = (
 )
 
 
-
 class _LanguageNames(Mapping):
     """The speech languages' English names ("German (Switzerland)"), from babel's CLDR data: read
     when a page first shows one (~35 ms), not by every process importing the schema (workers,

@@ -206,7 +206,6 @@ class JobCard:
         return job_version(self.job)
 
 
-
 def job_card(request: HttpRequest, job: Job, *, unlock_errors: dict | None = None) -> JobCard:
     """unlock_errors: {output id: message} for a password refused on the card."""
     outputs = [OutputCard(output, is_unlocked(request, output), (unlock_errors or {}).get(output.pk, ""))
