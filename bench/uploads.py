@@ -9,7 +9,9 @@ file, the job and its stored input created. No worker runs: the job stays queued
 with its file afterwards, as is the 1 GiB source.
 
 The form writes every byte to disk and the sink does not: the machine's own cost of that is
-printed too (the same bytes written to a file in VAR_DIR). Dirty pages are flushed before each
+printed too (the same bytes written to a file in VAR_DIR), and so is the kernel's share without
+the app (bench/loopback.py: received and dropped, spliced into a file, spliced and searched for a
+boundary, as the form's body is). Dirty pages are flushed before each
 run, and the guest's memory is touched once first (harness.warm_memory says why).
 
 Run: .venv/bin/python bench/uploads.py [--mib 1024] [--repeats 5]
@@ -35,6 +37,7 @@ from harness import (
     signed_in,
     warm_memory,
 )
+from loopback import WAYS, receive_seconds
 
 MEMORY_LIMIT = 50 * MIB
 
@@ -88,6 +91,8 @@ def main() -> None:
                                  post(f"{server.url}/", 302, server.workers()))
             small_sink, = best_of(args.repeats, post(f"{server.url}/bench/sink?chunk=65536", 200))
         written, = best_of(args.repeats, lambda: write_copy(path))
+        received = best_of(args.repeats, *(lambda way=way: receive_seconds(way, args.mib * MIB, VAR_DIR)
+                                           for way in WAYS))
     finally:
         path.unlink(missing_ok=True)
         small.unlink(missing_ok=True)
@@ -100,6 +105,10 @@ def main() -> None:
     print(f"  writing the same bytes to a file in VAR_DIR, 1 MiB at a time: {args.mib / written:.0f} MiB/s")
     print(f"  the sink reading 64 KiB at a time (Django's default upload chunk): "
           f"{args.mib / small_sink:.0f} MiB/s (the form is {small_sink / form:.2f}x of it)")
+    read, spliced, searched = received
+    print(f"  no app, over loopback (bench/loopback.py): read and dropped {args.mib / read:.0f} MiB/s, "
+          f"spliced into a file {args.mib / spliced:.0f} MiB/s ({read / spliced:.2f}x), with the "
+          f"boundary search beside it {args.mib / searched:.0f} MiB/s ({read / searched:.2f}x)")
 
 
 if __name__ == "__main__":
