@@ -5,5 +5,5 @@ from django.urls import path
 from converter.web.views_api2convert_hooks import api2convert_callback
 
 urlpatterns = [
-    path("<uuid:job_id>/<str:secret>/", api2convert_callback, name="api2convert_callback"),
+    path("<id:job_id>/<str:secret>/", api2convert_callback, name="api2convert_callback"),
 ]

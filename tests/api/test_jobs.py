@@ -187,6 +187,17 @@ def test_job_parts_and_history(api):
     assert [event["status"] for event in history] == ["incomplete"]
 
 
+def test_ids_are_read_in_either_case(api):
+    """RFC 9562 reads UUIDs case-insensitively: a client printing them in upper case finds the job."""
+    job = api.create().json()
+    api.upload(job)
+    upper = job["id"].upper()
+    assert upper != job["id"] and api("GET", f"/jobs/{upper}").json()["id"] == job["id"]
+    input_id = api("GET", f"/jobs/{upper}/input").json()[0]["id"]
+    assert api("GET", f"/jobs/{upper}/input/{input_id.upper()}").json()["id"] == input_id
+    assert api("GET", f"/jobs/{job['id'][:-1]}g").status_code == 404  # still a UUID's digits only
+
+
 def test_statuses_conversions_and_openapi(client):
     codes = [status["code"] for status in client.get("/v2/statuses").json()]
     assert codes[0] == "incomplete" and {"completed", "failed", "canceled"} <= set(codes)

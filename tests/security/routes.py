@@ -11,7 +11,7 @@ _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>|\(\?P<(\w+)>[^)]*\)")
 
 @dataclass(frozen=True)
 class Route:
-    route: str  # e.g. "jobs/<uuid:job_id>/cancel/"
+    route: str  # e.g. "jobs/<id:job_id>/cancel/"
     name: str
     callback: object
 

@@ -133,6 +133,11 @@ def test_job_page_works_without_javascript(alice_client, running_job):
     assert "song.wav" in html
 
 
+def test_a_job_address_typed_in_upper_case_opens_the_job(alice_client, running_job):
+    response = alice_client.get(f"/jobs/{str(running_job.pk).upper()}/")
+    assert response.status_code == 200 and "song.wav" in response.content.decode()
+
+
 def test_cancel(alice_client, running_job):
     response = alice_client.post(reverse("job_cancel", args=[running_job.pk]))
     assert response.status_code == 302
