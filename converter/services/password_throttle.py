@@ -12,6 +12,10 @@ simultaneous guesses would overwrite each other's counts (16 at once: 25 checked
 of 10); its counting takes turns (converter/cache_turns.py). With web processes on several
 machines, CACHE_URL must name a shared cache (Redis).
 
+An address that gave an output's right password is not held back by that output's count for a
+window after it (only by its own): a guesser spread over many addresses cannot lock out the
+recipients already downloading, and gains nothing from it, since that address knows the password.
+
 A window starts at its counter's first counted password and lasts WINDOW_SECONDS on every
 backend: its start is kept beside the count, and the count's timeout is set again after each
 incr (the file and database caches' incr re-sets their default timeout, 300 s).
@@ -44,11 +48,18 @@ class Reservation:
 
     attempts: int
     windows: tuple[tuple[str, float], ...]  # (counter key, when its window began)
+    known: str  # the key that marks this address as knowing the output's password
+
+
+def _known(output_id, client: str) -> str:
+    return f"dlpw:known:{output_id}:{client}"
 
 
 def _counters(output_id, client: str) -> list[tuple[str, int]]:
-    return [(f"dlpw:client:{client}", MAX_FAILURES_PER_CLIENT),
-            (f"dlpw:output:{output_id}", MAX_FAILURES_PER_OUTPUT)]
+    counters = [(f"dlpw:client:{client}", MAX_FAILURES_PER_CLIENT)]
+    if not cache.get(_known(output_id, client)):
+        counters.append((f"dlpw:output:{output_id}", MAX_FAILURES_PER_OUTPUT))
+    return counters
 
 
 def _seconds_left(since: float, now: float) -> int:
@@ -62,8 +73,12 @@ def _refuse_past(key: str, limit: int, count: int, now: float) -> None:
 
 def throttle_check(output_id, client: str, attempts: int = 1) -> None:
     """Raise PasswordThrottled when `attempts` more passwords would pass either limit."""
+    _check(_counters(output_id, client), attempts)
+
+
+def _check(counters: list[tuple[str, int]], attempts: int) -> None:
     now = time.time()
-    for key, limit in _counters(output_id, client):
+    for key, limit in counters:
         _refuse_past(key, limit, (cache.get(key) or 0) + attempts, now)
 
 
@@ -88,21 +103,23 @@ def throttle_reserve(output_id, client: str, attempts: int) -> Reservation:
     PasswordThrottled, counting nothing, if they would pass a limit; or, counted, if
     simultaneous requests took the count past it in the meantime."""
     with cache_turns("download-passwords"):
-        throttle_check(output_id, client, attempts)
+        counters = _counters(output_id, client)
+        _check(counters, attempts)
         now, windows = time.time(), []
-        for key, limit in _counters(output_id, client):
+        for key, limit in counters:
             count, since = _count(key, attempts, now)
             windows.append((key, since))
             _refuse_past(key, limit, count, now)
-    return Reservation(attempts, tuple(windows))
+    return Reservation(attempts, tuple(windows), _known(output_id, client))
 
 
 def throttle_refund(reservation: Reservation) -> None:
-    """One of the passwords was right: they cost nothing."""
+    """One of the passwords was right: they cost nothing, and the address knows the password."""
     now = time.time()
     with cache_turns("download-passwords"):
         for key, since in reservation.windows:
             _give_back(key, since, reservation.attempts, now)
+        cache.set(reservation.known, True, WINDOW_SECONDS)
 
 
 def _give_back(key: str, since: float, attempts: int, now: float) -> None:

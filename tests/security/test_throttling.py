@@ -56,6 +56,18 @@ def test_wrong_passwords_for_one_output_are_throttled_from_every_address(client,
     assert _guess(client, protected, SECRET, api=True, address="192.0.2.99").status_code == 429
 
 
+def test_a_guesser_on_many_addresses_does_not_lock_out_an_address_that_knows_the_password(client, protected):
+    recipient = "192.0.2.10"
+    assert _guess(client, protected, SECRET, api=True, address=recipient).status_code == 200
+    for n in range(password_throttle.MAX_FAILURES_PER_OUTPUT):
+        _guess(client, protected, "wrong", api=True, address=f"198.51.100.{n}")
+    assert _guess(client, protected, SECRET, api=True, address="192.0.2.11").status_code == 429
+    assert _guess(client, protected, SECRET, api=True, address=recipient).status_code == 200
+    for _ in range(password_throttle.MAX_FAILURES_PER_CLIENT):  # its own guesses still count
+        assert _guess(client, protected, "wrong", api=True, address=recipient).status_code == 403
+    assert _guess(client, protected, SECRET, api=True, address=recipient).status_code == 429
+
+
 def test_visits_without_a_password_and_right_passwords_do_not_count(client, alice, protected):
     client.force_login(alice)
     for _ in range(3 * password_throttle.MAX_FAILURES_PER_CLIENT):
