@@ -61,6 +61,8 @@ def _arrivals_watch(folder: str):
 class Transport(filesystem.Transport):
     Channel = Channel
     _arrivals = None  # the inotify watch, made by the first wait; False where there is none
+    # A folder, not a host: without this, kombu warns "No hostname was supplied" on every start.
+    default_connection_params = {}
 
     def drain_events(self, connection, timeout=None):
         # Only a bounded wait is shortened: None still means "until a message comes".

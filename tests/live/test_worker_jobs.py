@@ -111,3 +111,10 @@ def test_the_pool_processes_convert_as_batch_work(worker):
     assert len(pool) == 2
     assert [os.sched_getscheduler(pid) for pid in pool] == [os.SCHED_BATCH] * 2
     assert os.sched_getscheduler(main) == os.SCHED_OTHER
+
+
+def test_a_worker_starts_without_warnings(worker):
+    """What an administrator reads at every start: kombu warned "No hostname was supplied" on the
+    embedded broker, a folder with no host (converter/broker.py)."""
+    started = worker.log.read_text(errors="replace").split("ready.")[0]
+    assert " WARNING " not in started, started
