@@ -113,8 +113,11 @@ def test_the_pool_processes_convert_as_batch_work(worker):
     assert os.sched_getscheduler(main) == os.SCHED_OTHER
 
 
-def test_a_worker_starts_without_warnings(worker):
-    """What an administrator reads at every start: kombu warned "No hostname was supplied" on the
-    embedded broker, a folder with no host (converter/broker.py)."""
+def test_a_worker_starts_without_warnings(worker, settings):
+    """What an administrator of `make run` reads at every start: kombu warned "No hostname was
+    supplied" on the embedded broker, a folder with no host (converter/broker.py). A server broker
+    may rightly warn of a slow first connection."""
+    if not settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        pytest.skip("the embedded broker's start")
     started = worker.log.read_text(errors="replace").split("ready.")[0]
     assert " WARNING " not in started, started
