@@ -125,17 +125,18 @@ def widen_when_alone() -> None:
     if os.sched_getaffinity(0) == everything:
         return
     os.sched_setaffinity(0, everything)
-    for child in _children():
+    for child in children(os.getpid()):
         for thread in _threads(child):
             with suppress(OSError):  # it has just ended
                 os.sched_setaffinity(thread, everything)
 
 
-def _children() -> list[int]:
+def children(pid: int) -> list[int]:
+    """The processes pid started, from any of its threads (each thread lists its own)."""
     pids = []
-    for thread in _threads(os.getpid()):
-        with suppress(OSError):
-            pids += [int(pid) for pid in Path(f"/proc/self/task/{thread}/children").read_text().split()]
+    for thread in _threads(pid):
+        with suppress(OSError):  # the thread has just ended
+            pids += [int(child) for child in Path(f"/proc/{pid}/task/{thread}/children").read_text().split()]
     return pids
 
 

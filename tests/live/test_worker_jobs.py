@@ -5,13 +5,13 @@ import os
 import threading
 import time
 from functools import partial
-from pathlib import Path
 
 import mutagen.flac
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from converter.models import Job
+from converter.providers.cores import children
 from converter.services.jobs import job_cancel, job_create
 from converter.services.waveforms import WaveformPending, output_waveform
 from tests import media
@@ -106,8 +106,7 @@ def test_the_pool_processes_convert_as_batch_work(worker):
     """Their ffmpeg inherits the policy (providers/cores.py); the main process, which hands out the
     jobs, keeps the normal one."""
     main = worker.process.pid
-    pool = [int(pid) for thread in os.listdir(f"/proc/{main}/task")
-            for pid in Path(f"/proc/{main}/task/{thread}/children").read_text().split()]
+    pool = children(main)
     assert len(pool) == 2
     assert [os.sched_getscheduler(pid) for pid in pool] == [os.SCHED_BATCH] * 2
     assert os.sched_getscheduler(main) == os.SCHED_OTHER
