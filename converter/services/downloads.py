@@ -34,11 +34,12 @@ def password_check(request: HttpRequest, output: JobOutput) -> bool:
     if not output.has_password:
         return True
     client, candidates = client_address(request), password_candidates(supplied_password(request))
+    hashes = output.download_password_hashes
     if not candidates:  # costs nothing, but a blocked client is told so
-        throttle_check(output.pk, client)
+        throttle_check(output.pk, hashes, client)
         return False
-    reservation = throttle_reserve(output.pk, client, len(candidates))
-    if password_matches(output.download_password_hashes, candidates):
+    reservation = throttle_reserve(output.pk, hashes, client, len(candidates))
+    if password_matches(hashes, candidates):
         throttle_refund(reservation)
         return True
     return False

@@ -15,14 +15,18 @@ machines, CACHE_URL must name a shared cache (Redis).
 An address that gave an output's right password is not held back by that output's count for a
 window after it (only by its own): a guesser spread over many addresses cannot lock out the
 recipients already downloading, and gains nothing from it, since that address knows the password.
+The mark names the password hashes it was earned with: once the output's password changes, no
+address knows the new one.
 
 A window starts at its counter's first counted password and lasts WINDOW_SECONDS on every
 backend: its start is kept beside the count, and the count's timeout is set again after each
 incr (the file and database caches' incr re-sets their default timeout, 300 s).
 """
 
+import hashlib
 import math
 import time
+from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 
@@ -51,13 +55,14 @@ class Reservation:
     known: str  # the key that marks this address as knowing the output's password
 
 
-def _known(output_id, client: str) -> str:
-    return f"dlpw:known:{output_id}:{client}"
+def _known(output_id, hashes: Sequence[str], client: str) -> str:
+    fingerprint = hashlib.sha256("\n".join(hashes).encode()).hexdigest()[:16]
+    return f"dlpw:known:{output_id}:{fingerprint}:{client}"
 
 
-def _counters(output_id, client: str) -> list[tuple[str, int]]:
+def _counters(output_id, hashes: Sequence[str], client: str) -> list[tuple[str, int]]:
     counters = [(f"dlpw:client:{client}", MAX_FAILURES_PER_CLIENT)]
-    if not cache.get(_known(output_id, client)):
+    if not cache.get(_known(output_id, hashes, client)):
         counters.append((f"dlpw:output:{output_id}", MAX_FAILURES_PER_OUTPUT))
     return counters
 
@@ -71,9 +76,10 @@ def _refuse_past(key: str, limit: int, count: int, now: float) -> None:
         raise PasswordThrottled(_seconds_left(cache.get(f"{key}:since") or now, now))
 
 
-def throttle_check(output_id, client: str, attempts: int = 1) -> None:
-    """Raise PasswordThrottled when `attempts` more passwords would pass either limit."""
-    _check(_counters(output_id, client), attempts)
+def throttle_check(output_id, hashes: Sequence[str], client: str, attempts: int = 1) -> None:
+    """Raise PasswordThrottled when `attempts` more passwords would pass either limit; hashes:
+    the output's password hashes."""
+    _check(_counters(output_id, hashes, client), attempts)
 
 
 def _check(counters: list[tuple[str, int]], attempts: int) -> None:
@@ -98,19 +104,19 @@ def _count(key: str, attempts: int, now: float) -> tuple[int, float]:
     return count, since
 
 
-def throttle_reserve(output_id, client: str, attempts: int) -> Reservation:
+def throttle_reserve(output_id, hashes: Sequence[str], client: str, attempts: int) -> Reservation:
     """Count a request's `attempts` passwords as wrong before they are checked. Raise
     PasswordThrottled, counting nothing, if they would pass a limit; or, counted, if
     simultaneous requests took the count past it in the meantime."""
     with cache_turns("download-passwords"):
-        counters = _counters(output_id, client)
+        counters = _counters(output_id, hashes, client)
         _check(counters, attempts)
         now, windows = time.time(), []
         for key, limit in counters:
             count, since = _count(key, attempts, now)
             windows.append((key, since))
             _refuse_past(key, limit, count, now)
-    return Reservation(attempts, tuple(windows), _known(output_id, client))
+    return Reservation(attempts, tuple(windows), _known(output_id, hashes, client))
 
 
 def throttle_refund(reservation: Reservation) -> None:

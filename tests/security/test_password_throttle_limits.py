@@ -114,9 +114,9 @@ def test_simultaneous_guesses_never_pass_the_limit_on_redis(protected, redis_cac
 
 
 def test_a_refund_in_a_new_window_gives_no_credit(file_cache, clock):
-    reservation = password_throttle.throttle_reserve("out", "client", 3)
+    reservation = password_throttle.throttle_reserve("out", (), "client", 3)
     clock[0] += WINDOW_SECONDS + 1
-    password_throttle.throttle_reserve("out", "client", 1)
+    password_throttle.throttle_reserve("out", (), "client", 1)
     password_throttle.throttle_refund(reservation)  # those 3 were counted in the old window
     with pytest.raises(PasswordThrottled):
-        password_throttle.throttle_reserve("out", "client", MAX_FAILURES_PER_CLIENT)
+        password_throttle.throttle_reserve("out", (), "client", MAX_FAILURES_PER_CLIENT)

@@ -12,6 +12,7 @@ import pytest
 from converter.client_address import client_address
 from converter.models import Job
 from converter.services import password_throttle
+from converter.services.passwords import password_hashes_make
 from tests.security.conftest import SECRET
 
 pytestmark = pytest.mark.django_db
@@ -25,10 +26,11 @@ def test_web_processes_share_the_counts(tmp_path):
     client = f"client-{uuid.uuid4()}"  # a shared Redis keeps other runs' counts
     script = "import django; django.setup(); from converter.services import password_throttle as t; {}"
     limit = password_throttle.MAX_FAILURES_PER_CLIENT
-    fail = f"t.throttle_reserve('out', {client!r}, {limit})"
+    fail = f"t.throttle_reserve('out', (), {client!r}, {limit})"
     subprocess.run([sys.executable, "-c", script.format(fail)], env=env, check=True)
-    check = subprocess.run([sys.executable, "-c", script.format(f"t.throttle_check('other', {client!r})")],
-                           env=env, capture_output=True, text=True)
+    other = f"t.throttle_check('other', (), {client!r})"
+    check = subprocess.run([sys.executable, "-c", script.format(other)], env=env,
+                           capture_output=True, text=True)
     assert check.returncode == 1 and "PasswordThrottled" in check.stderr
 
 
@@ -66,6 +68,16 @@ def test_a_guesser_on_many_addresses_does_not_lock_out_an_address_that_knows_the
     for _ in range(password_throttle.MAX_FAILURES_PER_CLIENT):  # its own guesses still count
         assert _guess(client, protected, "wrong", api=True, address=recipient).status_code == 403
     assert _guess(client, protected, SECRET, api=True, address=recipient).status_code == 429
+
+
+def test_an_address_that_knew_the_old_password_is_held_back_once_it_changes(client, protected):
+    recipient = "192.0.2.10"
+    assert _guess(client, protected, SECRET, api=True, address=recipient).status_code == 200
+    protected.password_hashes = password_hashes_make(["a-new-secret"])
+    protected.save(update_fields=["password_hashes"])
+    for n in range(password_throttle.MAX_FAILURES_PER_OUTPUT):
+        _guess(client, protected, "wrong", api=True, address=f"198.51.100.{n}")
+    assert _guess(client, protected, "a-new-secret", api=True, address=recipient).status_code == 429
 
 
 def test_visits_without_a_password_and_right_passwords_do_not_count(client, alice, protected):
