@@ -222,9 +222,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_queue_dir / "processed"),
         "control_folder": str(_queue_dir / "control"),
         "store_processed": False,
-        # On Linux a waiting worker wakes on a message (converter/broker.py); it polls only where
-        # inotify is missing and while its prefetch is full. The default 1 s would then be felt
-        # on every job, each waiting half of it on average for a free worker process
+        # On Linux a waiting worker wakes on a message or, its prefetch full, on a job's end
+        # (converter/broker.py); it polls only where inotify is missing. The default 1 s would then
+        # be felt on every job, each waiting half of it on average for a free worker process
         # (bench/batch.py); polling every 0.02 s costs an idle worker ~1 % of a core.
         "polling_interval": 0.02,
     }

@@ -3,6 +3,8 @@
 idle worker see a shutdown soon, and wakes a waiting worker when a message comes."""
 
 import os
+import select
+import threading
 from queue import Empty
 from types import SimpleNamespace
 
@@ -84,7 +86,7 @@ def reads(monkeypatch):
 
 
 def test_a_waiting_worker_wakes_on_a_message_instead_of_polling(channel, consumer, reads, monkeypatch):
-    monkeypatch.setattr("converter.broker.sleep", lambda seconds: pytest.fail("polled"))
+    monkeypatch.setattr(select, "select", lambda *args: pytest.fail("waited for a place"))
     looks = []
     real_get = channel._get
     monkeypatch.setattr(channel, "_get", lambda queue: looks.append(queue) or real_get(queue))
@@ -106,15 +108,35 @@ def test_a_bounded_wait_for_a_message_is_cut_short_so_the_worker_sees_a_shutdown
     assert consumer.received == []
 
 
-def test_a_worker_with_its_prefetch_full_polls(channel, consumer, reads, monkeypatch):
-    """No file event says that a job has ended and freed a place for the next message."""
-    naps = []
-    monkeypatch.setattr(channel.qos, "can_consume", lambda: False)
-    monkeypatch.setattr("converter.broker.sleep", naps.append)
-    channel.connection.client.Producer().publish({"n": 1}, routing_key="celery")
-    with pytest.raises(TimeoutError):
-        channel.connection.client.drain_events(timeout=0.05)
-    assert naps and reads.timeouts == [] and consumer.received == []
+def test_a_worker_with_its_prefetch_full_wakes_when_one_of_its_jobs_ends(channel, reads, monkeypatch):
+    """No file event says that a job has ended and freed a place for the next message: the
+    acknowledgement wakes the wait. The worker's remote-control channel (it consumes, with no
+    prefetch) once sent it to wait for a file event instead, up to SHUTDOWN_CHECK a job."""
+    client, held, waiting = channel.connection.client, [], threading.Event()
+    real_select = select.select
+
+    def select_(*args):
+        waiting.set()
+        return real_select(*args)
+
+    monkeypatch.setattr(select, "select", select_)
+    reads.before = waiting.set
+    jobs = Consumer(channel, [Queue("celery")], accept=["json"], prefetch_count=1,
+                    callbacks=[lambda body, message: held.append(message)])
+    control = Consumer(client.channel(), [Queue("control")], accept=["json"])
+    with jobs, control:
+        for number in (1, 2):
+            client.Producer().publish({"n": number}, routing_key="celery")
+        client.drain_events(timeout=0.05)
+        assert len(held) == 1  # its prefetch is full
+        worker = threading.Thread(target=client.drain_events, daemon=True)  # no timeout: until a message
+        worker.start()
+        assert waiting.wait(10)
+        held[0].ack()
+        worker.join(10)
+        assert not worker.is_alive() and sorted(message.payload["n"] for message in held) == [1, 2]
+        held[1].ack()
+    assert reads.timeouts == []  # it never waited for a file event
 
 
 def test_without_inotify_kombu_polls_with_the_wait_cut_short(channel, monkeypatch):
