@@ -21,6 +21,10 @@ pages left by the part before (the clips, the staged inputs, the outputs), whose
 would otherwise run during it. The same batch through the convert form, one
 upload after another, is printed for comparison.
 
+CPU time is less noisy than wall time: the bench also reads what the batch cost the worker's
+processes (/proc) against what the same conversions cost the engine alone (getrusage), so the
+app's own CPU a job is printed apart from the cores' contention.
+
 Run: .venv/bin/python bench/batch.py [--jobs 40] [--seconds 30] [--rounds 5]
 """
 
@@ -30,6 +34,7 @@ import argparse
 import itertools
 import multiprocessing
 import os
+import resource
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -40,6 +45,8 @@ from harness import (
     VAR_DIR,
     bench_user,
     celery_worker,
+    children,
+    cpu_seconds,
     engine_seconds,
     gunicorn,
     jobs_delete,
@@ -108,6 +115,36 @@ def wait_for(ids: list, worker) -> float:
     return jobs.aggregate(last=Max("modified_at"))["last"].timestamp()
 
 
+def own_cpu() -> tuple[float, float]:
+    """This process's CPU time and that of its waited-for children (the engine's ffmpeg)."""
+    me, waited = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime, waited.ru_utime + waited.ru_stime
+
+
+@dataclass
+class Cpu:
+    """CPU seconds: the Python side (the app's and the engine's) and ffmpeg's."""
+
+    python: float = 0.0
+    ffmpeg: float = 0.0
+    main: float = 0.0  # the worker's main process (the broker loop and the pool's threads)
+
+    @property
+    def total(self) -> float:
+        return self.python + self.ffmpeg + self.main
+
+    def __add__(self, other: Cpu) -> Cpu:
+        return Cpu(self.python + other.python, self.ffmpeg + other.ffmpeg, self.main + other.main)
+
+    @classmethod
+    def of_worker(cls, worker) -> Cpu:
+        pool = [cpu_seconds(pid) for pid in children(worker.pid)]
+        return cls(sum(own for own, _ in pool), sum(waited for _, waited in pool), cpu_seconds(worker.pid)[0])
+
+    def since(self, before: Cpu) -> Cpu:
+        return Cpu(self.python - before.python, self.ffmpeg - before.ffmpeg, self.main - before.main)
+
+
 def queue_at_once(jobs: list) -> tuple[float, float]:
     """Queue the jobs in one transaction: (when it committed, how long marking them queued took)."""
     from django.db import transaction
@@ -136,6 +173,8 @@ class Round:
     in_tasks: float  # the jobs' claim-to-final-status times, summed
     between_jobs: float  # median, from a job's end to the next claim of the same process
     tail: float  # from one process's last job's end to the other's
+    engine_cpu: Cpu  # the single-job engine runs', before and after the batch, halved
+    worker_cpu: Cpu  # the batch's, in the worker's processes
 
     @property
     def engine_total(self) -> float:
@@ -160,6 +199,19 @@ class Round:
                 f"after the commit, {self.between_jobs * 1000:.1f} ms between two jobs of a process, "
                 f"the tail {self.tail * 1000:.0f} ms)")
 
+    def cpu(self, jobs: int) -> str:
+        """The CPU a job in the worker against the engine alone, and how busy the cores were."""
+        engine, worker = self.engine_cpu, self.worker_cpu
+
+        def ms(seconds: float) -> str:
+            return f"{seconds / jobs * 1000:.1f}"
+
+        return (f"CPU a job: the engine alone {ms(engine.total)} ms (Python {ms(engine.python)}, ffmpeg "
+                f"{ms(engine.ffmpeg)}); in the worker {ms(worker.total)} ms (ffmpeg {ms(worker.ffmpeg)}, "
+                f"pool processes {ms(worker.python)}, main process {ms(worker.main)}): the app adds "
+                f"{ms(worker.python + worker.main - engine.python)} ms; the two cores were "
+                f"{worker.total / (2 * self.batch):.0%} busy with the worker")
+
 
 def process_chains(claims: list[tuple[float, float]], processes: int = 2) -> list[list[tuple[float, float]]]:
     """The jobs (claim, end) each process ran, one after another: the jobs record no process, so
@@ -179,9 +231,16 @@ def process_chains(claims: list[tuple[float, float]], processes: int = 2) -> lis
 def timed_round(user, team, clips: list[Path], warm_clips: list[Path], work: Path) -> Round:
     from converter.models import Job
 
+    engine_cpu = Cpu()
+
     def engine_total() -> float:
+        nonlocal engine_cpu
         os.sync()  # no writeback of what the part before wrote during this one
-        return sum(engine_seconds(clip, work) for clip in clips)
+        python, ffmpeg = own_cpu()
+        total = sum(engine_seconds(clip, work) for clip in clips)
+        python_after, ffmpeg_after = own_cpu()
+        engine_cpu += Cpu((python_after - python) / 2, (ffmpeg_after - ffmpeg) / 2)
+        return total
 
     engine_seconds(clips[0], work)  # the first conversion in a process loads what it needs
     warm, jobs = staged_jobs(user, team, warm_clips), staged_jobs(user, team, clips)
@@ -190,8 +249,10 @@ def timed_round(user, team, clips: list[Path], warm_clips: list[Path], work: Pat
         first_jobs = wait_for([job.pk for job in warm], worker) - committed
         engine_before = engine_total()
         os.sync()
+        cpu_before = Cpu.of_worker(worker)
         committed, queuing = queue_at_once(jobs)
         batch = wait_for([job.pk for job in jobs], worker) - committed
+        worker_cpu = Cpu.of_worker(worker).since(cpu_before)
         engine_after = engine_total()
     os.sync()
     engine_pinned = parallel_engine_seconds(clips, work, pinned=True)
@@ -208,7 +269,7 @@ def timed_round(user, team, clips: list[Path], warm_clips: list[Path], work: Pat
                       for earlier, later in itertools.pairwise(chain)])
     ends = [chain[-1][1] for chain in chains]
     return Round(engine_before, engine_after, engine_pinned, engine_floating, batch, first_jobs, queuing,
-                 failed, first_claim, in_tasks, between, max(ends) - min(ends))
+                 failed, first_claim, in_tasks, between, max(ends) - min(ends), engine_cpu, worker_cpu)
 
 
 def main() -> None:
@@ -263,6 +324,7 @@ def main() -> None:
           f"them): {pinned:.2f} s ({pinned / middle.baseline:.2f}x), free to move between the cores: "
           f"{floating:.2f} s ({floating / middle.baseline:.2f}x); the app and queue add {per_job:.0f} ms per "
           f"job per process: {middle.split(args.jobs)}")
+    print(f"  {middle.cpu(args.jobs)}")
     baseline = median([done.baseline for done in rounds])
     print(f"  through the convert form, one upload after another: {through_form:.2f} s "
           f"({through_form / baseline:.2f}x the median baseline; the uploads alone took {submitted:.2f} s on "
