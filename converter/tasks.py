@@ -41,6 +41,15 @@ def recover_left_jobs(sender, **_) -> None:
         reaper.worker_started(sender.task_consumer.queues[0].name)
 
 
+@worker_ready.connect
+def main_process_as_batch_work(**_) -> None:
+    """On the embedded broker the main process takes the next messages while the pool converts
+    (CELERY_WORKER_POOL_PUTLOCKS, settings): as batch work, its threads wait for a conversion's
+    time slice instead of cutting into it. Its pool's threads run by now."""
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        batch_scheduling(every_thread=True)
+
+
 @shared_task(name="converter.job_run", acks_late=True)
 def job_run(job_id: str) -> None:
     jobs.job_run(job_id)

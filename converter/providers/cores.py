@@ -75,7 +75,7 @@ def share_create(processes: int | None) -> None:
     _share = _CoreShare(processes or cores) if cores > 1 else None
 
 
-def batch_scheduling() -> None:
+def batch_scheduling(*, every_thread: bool = False) -> None:
     """In each pool process: the kernel's batch policy (SCHED_BATCH) for it and the ffmpeg it
     starts. ffmpeg hands every packet from thread to thread; under the normal policy each
     hand-over wakes the next thread at once, so a conversion kept to one core switched threads
@@ -83,9 +83,14 @@ def batch_scheduling() -> None:
     running one's time slice: ~850 switches, 107 ms instead of 114 of CPU. Alone on every core
     it changes nothing measurable. A batch of 40 (bench/batch.py): 1.19-1.20x with it against
     1.25-1.28x without, alternated. The kernel also mildly disfavours batch tasks against the
-    web server's threads, which keep the normal policy. Unprivileged, Linux only."""
-    with suppress(AttributeError, OSError):
-        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+    web server's threads, which keep the normal policy. Unprivileged, Linux only.
+
+    every_thread: each thread the process runs now (the policy is a thread's; threads started
+    later take their starter's), for the embedded worker's main process (tasks.py)."""
+    threads = [int(thread) for thread in os.listdir("/proc/self/task")] if every_thread else [0]
+    for thread in threads:
+        with suppress(AttributeError, OSError):  # OSError also when the thread has just ended
+            os.sched_setscheduler(thread, os.SCHED_BATCH, os.sched_param(0))
 
 
 @contextmanager

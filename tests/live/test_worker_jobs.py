@@ -102,14 +102,17 @@ def test_normalised_silence_has_a_report_every_database_stores(worker, live_sett
     assert "The audio is silent, so it was not normalised" in output.report["warnings"]
 
 
-def test_the_pool_processes_convert_as_batch_work(worker):
-    """Their ffmpeg inherits the policy (providers/cores.py); the main process, which hands out the
-    jobs, keeps the normal one."""
+def test_the_pool_processes_convert_as_batch_work(worker, settings):
+    """Their ffmpeg inherits the policy (providers/cores.py). The main process hands out the jobs:
+    on the embedded broker while the pool converts, so as batch work too, every thread of it;
+    with a server broker between two jobs, so with the normal policy."""
     main = worker.process.pid
     pool = children(main)
     assert len(pool) == 2
     assert [os.sched_getscheduler(pid) for pid in pool] == [os.SCHED_BATCH] * 2
-    assert os.sched_getscheduler(main) == os.SCHED_OTHER
+    threads = [int(thread) for thread in os.listdir(f"/proc/{main}/task")]
+    policy = os.SCHED_BATCH if settings.CELERY_BROKER_URL.startswith("filesystem://") else os.SCHED_OTHER
+    assert {os.sched_getscheduler(thread) for thread in threads} == {policy}
 
 
 def test_a_worker_starts_without_warnings(worker, settings):
