@@ -234,7 +234,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # in the pool's one shared queue and a process that ends a job takes the next at once (3-3.5
     # ms); a message still goes to the first process free, never behind a long job. The main
     # process then takes messages while the pool converts, as batch work (tasks.py). A batch of
-    # 40 (bench/batch.py, alternated): 1.12-1.18x against 1.16-1.23x.
+    # 40 (bench/batch.py), 8 alternated pairs of runs: better in 6, by 0.035x on average.
     CELERY_WORKER_POOL_PUTLOCKS = False
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 # Installations sharing one broker keep apart by queue name.
