@@ -22,7 +22,7 @@ would otherwise run during it. The same batch through the convert form, one
 upload after another, is printed for comparison.
 
 CPU time is less noisy than wall time: the bench also reads what the batch cost the worker's
-processes (/proc) against what the same conversions cost the engine alone (getrusage), so the
+processes against what the same conversions cost the engine alone (both from /proc), so the
 app's own CPU a job is printed apart from the cores' contention.
 
 Run: .venv/bin/python bench/batch.py [--jobs 40] [--seconds 30] [--rounds 5]
@@ -34,7 +34,6 @@ import argparse
 import itertools
 import multiprocessing
 import os
-import resource
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -113,12 +112,6 @@ def wait_for(ids: list, worker) -> float:
             raise RuntimeError(f"the worker exited with {worker.returncode}: see {VAR_DIR / 'worker.log'}")
         time.sleep(POLL)
     return jobs.aggregate(last=Max("modified_at"))["last"].timestamp()
-
-
-def own_cpu() -> tuple[float, float]:
-    """This process's CPU time and that of its waited-for children (the engine's ffmpeg)."""
-    me, waited = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime, waited.ru_utime + waited.ru_stime
 
 
 @dataclass
@@ -236,9 +229,9 @@ def timed_round(user, team, clips: list[Path], warm_clips: list[Path], work: Pat
     def engine_total() -> float:
         nonlocal engine_cpu
         os.sync()  # no writeback of what the part before wrote during this one
-        python, ffmpeg = own_cpu()
+        python, ffmpeg = cpu_seconds(os.getpid())  # the engine's ffmpeg: this process's waited children
         total = sum(engine_seconds(clip, work) for clip in clips)
-        python_after, ffmpeg_after = own_cpu()
+        python_after, ffmpeg_after = cpu_seconds(os.getpid())
         engine_cpu += Cpu((python_after - python) / 2, (ffmpeg_after - ffmpeg) / 2)
         return total
 

@@ -35,6 +35,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from converter.providers.cores import children  # noqa: E402  (the processes a pid started, from any thread)
 
 # --- printing ---------------------------------------------------------------------------------
 
@@ -145,11 +146,6 @@ def _stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-
-
-def children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(child) for child in path.read_text().split()] if path.exists() else []
 
 
 def cpu_seconds(pid: int) -> tuple[float, float]:

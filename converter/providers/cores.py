@@ -87,8 +87,7 @@ def batch_scheduling(*, every_thread: bool = False) -> None:
 
     every_thread: each thread the process runs now (the policy is a thread's; threads started
     later take their starter's), for the embedded worker's main process (tasks.py)."""
-    threads = [int(thread) for thread in os.listdir("/proc/self/task")] if every_thread else [0]
-    for thread in threads:
+    for thread in _threads(os.getpid()) if every_thread else [0]:
         with suppress(AttributeError, OSError):  # OSError also when the thread has just ended
             os.sched_setscheduler(thread, os.SCHED_BATCH, os.sched_param(0))
 

@@ -60,9 +60,10 @@ def _known(output_id, hashes: Sequence[str], client: str) -> str:
     return f"dlpw:known:{output_id}:{fingerprint}:{client}"
 
 
-def _counters(output_id, hashes: Sequence[str], client: str) -> list[tuple[str, int]]:
+def _counters(output_id, known: str, client: str) -> list[tuple[str, int]]:
+    """The client's counter, and the output's unless the mark `known` says the client knows it."""
     counters = [(f"dlpw:client:{client}", MAX_FAILURES_PER_CLIENT)]
-    if not cache.get(_known(output_id, hashes, client)):
+    if not cache.get(known):
         counters.append((f"dlpw:output:{output_id}", MAX_FAILURES_PER_OUTPUT))
     return counters
 
@@ -79,7 +80,7 @@ def _refuse_past(key: str, limit: int, count: int, now: float) -> None:
 def throttle_check(output_id, hashes: Sequence[str], client: str, attempts: int = 1) -> None:
     """Raise PasswordThrottled when `attempts` more passwords would pass either limit; hashes:
     the output's password hashes."""
-    _check(_counters(output_id, hashes, client), attempts)
+    _check(_counters(output_id, _known(output_id, hashes, client), client), attempts)
 
 
 def _check(counters: list[tuple[str, int]], attempts: int) -> None:
@@ -108,15 +109,16 @@ def throttle_reserve(output_id, hashes: Sequence[str], client: str, attempts: in
     """Count a request's `attempts` passwords as wrong before they are checked. Raise
     PasswordThrottled, counting nothing, if they would pass a limit; or, counted, if
     simultaneous requests took the count past it in the meantime."""
+    known = _known(output_id, hashes, client)
     with cache_turns("download-passwords"):
-        counters = _counters(output_id, hashes, client)
+        counters = _counters(output_id, known, client)
         _check(counters, attempts)
         now, windows = time.time(), []
         for key, limit in counters:
             count, since = _count(key, attempts, now)
             windows.append((key, since))
             _refuse_past(key, limit, count, now)
-    return Reservation(attempts, tuple(windows), _known(output_id, hashes, client))
+    return Reservation(attempts, tuple(windows), known)
 
 
 def throttle_refund(reservation: Reservation) -> None:
