@@ -173,7 +173,7 @@ def _pcm_info(container: str, kind: tuple[bool, int, str], channels: int, rate: 
     stream = AudioStream(index=0, codec=codec, sample_rate=rate, channels=channels,
                          sample_format=sample_format, bits_per_sample=bits)
     return MediaInfo(format=container, duration=frames / rate, audio=[stream], has_video=False,
-                     cover_stream=None, tags={})
+                     cover_stream=None, tags={}, from_header=True)
 
 
 def _flac(path: Path) -> MediaInfo | None:
@@ -194,4 +194,4 @@ def _flac(path: Path) -> MediaInfo | None:
     stream = AudioStream(index=0, codec="flac", sample_rate=info.sample_rate, channels=info.channels,
                          sample_format=sample_format, bits_per_sample=bits)
     return MediaInfo(format="flac", duration=info.total_samples / info.sample_rate, audio=[stream],
-                     has_video=False, cover_stream=None, tags=tags)
+                     has_video=False, cover_stream=None, tags=tags, from_header=True)

@@ -56,6 +56,7 @@ class MediaInfo:
     cover_stream: int | None  # index of an attached picture (cover art), if any
     tags: dict[str, str]
     duration_estimated: bool = False  # ffmpeg guessed `duration` from the bitrate (a VBR MP3 without Xing)
+    from_header: bool = False  # read by headers.py: the header says all that ffmpeg's stream probe would
 
     @property
     def stated_duration(self) -> float | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import wave
 
 import pytest
 
@@ -57,6 +58,23 @@ def test_the_default_conversion_runs_one_ffmpeg_process(wav16, out_dir, monkeypa
     monkeypatch.setattr(probe, "probe_with_ffmpeg", lambda path: pytest.fail("probed with ffmpeg"))
     single_output(wav16, out_dir)
     assert len(commands) == 1
+    assert commands[0][commands[0].index("-probesize") + 1] == "32768"  # the header said it all
+
+
+def test_a_dts_stream_in_a_16_bit_wav_is_still_found(corpus_dir, out_dir):
+    """A DTS CD's tracks are WAVs whose 16-bit stereo "PCM" is a DTS stream: the header looks
+    plain, and ffmpeg's probe of the first 32 KiB (_probe_limit) must still find the codec."""
+    dts = media.ffmpeg("-f", "lavfi", "-i", "sine=f=300:r=44100:d=2", "-ac", "6",
+                       "-c:a", "dca", "-strict", "-2", "-f", "dts", "-")
+    path = corpus_dir / "dts.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(44100)
+        out.writeframes(dts)
+    assert read_header(path).from_header
+    report = single_output(path, out_dir).report
+    assert report["channels"] == 6 and report["duration"] == pytest.approx(2.0, abs=0.05)
 
 
 def test_wav_cut_on_a_sample_boundary_is_truncated(corpus_dir, out_dir):
