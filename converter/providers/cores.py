@@ -7,8 +7,9 @@ conversion, the hand-overs cross cores instead, and each costs a wake-up on anot
 40 clips in 2 parallel streams took 1.10-1.30x the time of the same clips one after another
 on one core per stream, and 0.98-1.06x with each stream kept on a core of its own
 (docs/performance.md, Batch). So a conversion that starts while another of the worker's is
-running gets a core of its own; one that starts alone may use all of them. ffmpeg inherits
-the mask of the process that starts it.
+running gets a core of its own; one that starts alone may use all of them until another
+starts, which then keeps it (and its ffmpeg) to a core of its own. ffmpeg inherits the mask of
+the process that starts it.
 
 The slots live in shared memory made by the worker's main process before its pool forks
 (share_create), so every pool process sees them; outside a worker (tests, eager tasks) there is
@@ -35,20 +36,34 @@ class _CoreShare:
         self.lock = multiprocessing.Lock()
         self.cores = sorted(os.sched_getaffinity(0))
 
-    def take(self) -> tuple[int | None, bool]:
-        """A free slot for this process (None if there is none), and whether another conversion
-        is running. A process killed while it held the lock (a window of microseconds) would
-        hold it for ever: after a second's wait the conversion goes on without a slot."""
+    def take(self) -> int | None:
+        """Take a free slot for this process (None if there is none) and set its cores: its own
+        core while other conversions run, every core when alone. A conversion that started alone
+        took every core: it is kept to its own now. All under the lock, so that of two starting
+        together the second sees the first. A process killed while it held the lock (a window of
+        well under a millisecond) would hold it for ever: after a second's wait the conversion
+        goes on on every core, without a slot."""
         if not self.lock.acquire(timeout=LOCK_WAIT):
-            return None, False
+            os.sched_setaffinity(0, self.cores)
+            return None
         try:
-            live = [index for index, pid in enumerate(self.pids) if pid and _running(pid)]
+            live = {index: pid for index, pid in enumerate(self.pids) if pid and _running(pid)}
             slot = next((index for index in range(len(self.pids)) if index not in live), None)
+            wanted = set(self.cores)
             if slot is not None:
                 self.pids[slot] = os.getpid()
+                if live:
+                    wanted = self.core(slot)
+                    for index, pid in live.items():
+                        _keep_to(pid, self.core(index))
+            if os.sched_getaffinity(0) != wanted:
+                os.sched_setaffinity(0, wanted)
+            return slot
         finally:
             self.lock.release()
-        return slot, bool(live)
+
+    def core(self, slot: int) -> set[int]:
+        return {self.cores[slot % len(self.cores)]}
 
     def give_back(self, slot: int) -> None:
         self.pids[slot] = 0  # one aligned int: no lock needed to clear the process's own slot
@@ -94,7 +109,9 @@ def batch_scheduling(*, every_thread: bool = False) -> None:
 
 @contextmanager
 def conversion_cores():
-    """Around a conversion: a core of its own while others convert, every core when alone.
+    """Around a conversion: a core of its own while others convert, every core when alone
+    (until another starts: a 10-minute WAV that started alone, with 20 clips queued behind it,
+    took 1.61-1.63x its time alone when it kept both cores, 1.02-1.44x kept to one; bench/mixed.py).
 
     The mask stays as it is after the conversion: a pool process usually takes the same slot
     again, and moving a running process to another core waits for that core (py-spy: ~1.4 ms
@@ -103,13 +120,7 @@ def conversion_cores():
         yield
         return
     global _slot
-    slot, others = _share.take()
-    wanted = set(_share.cores)
-    if others and slot is not None:
-        wanted = {_share.cores[slot % len(_share.cores)]}
-    if os.sched_getaffinity(0) != wanted:
-        os.sched_setaffinity(0, wanted)
-    _slot = slot
+    slot = _slot = _share.take()
     try:
         yield
     finally:
@@ -125,14 +136,18 @@ def widen_when_alone() -> None:
     would otherwise finish on one core with the other idle (~35 % slower on a 10-minute WAV)."""
     if _share is None or _slot is None or _share.others_running(_slot):
         return
-    everything = set(_share.cores)
-    if os.sched_getaffinity(0) == everything:
-        return
-    os.sched_setaffinity(0, everything)
-    for child in children(os.getpid()):
-        for thread in _threads(child):
+    _keep_to(os.getpid(), set(_share.cores))
+
+
+def _keep_to(pid: int, cores: set[int]) -> None:
+    """Move a pool process, and the ffmpeg it started (every thread of both), onto `cores`."""
+    with suppress(OSError):  # it has just ended
+        if os.sched_getaffinity(pid) == cores:
+            return
+    for process in [pid, *children(pid)]:
+        for thread in _threads(process):
             with suppress(OSError):  # it has just ended
-                os.sched_setaffinity(thread, everything)
+                os.sched_setaffinity(thread, cores)
 
 
 def children(pid: int) -> list[int]:

@@ -23,21 +23,28 @@ def share():
     os.sched_setaffinity(0, ALL)
 
 
-def _hold_a_slot(taken, release) -> None:
+def _hold_a_slot(taken, release, ffmpeg) -> None:
     with cores.conversion_cores():
+        child = subprocess.Popen([sys.executable, "-c", THREADS_THAT_WAIT])  # its ffmpeg
+        ffmpeg.value = child.pid
+        _wait_for_threads(child.pid)
         taken.set()
         release.wait(30)
+        child.kill()
+        child.wait()
 
 
 class OtherConversion:
-    """Another pool process (forked, as Celery's are) in the middle of a conversion."""
+    """Another pool process (forked, as Celery's are) in the middle of a conversion, with the
+    ffmpeg it started (`ffmpeg`: a stand-in with threads of its own)."""
 
     def __init__(self):
         context = multiprocessing.get_context("fork")
-        taken, self.release = context.Event(), context.Event()
-        self.process = context.Process(target=_hold_a_slot, args=(taken, self.release))
+        taken, self.release, ffmpeg = context.Event(), context.Event(), context.Value("i", 0)
+        self.process = context.Process(target=_hold_a_slot, args=(taken, self.release, ffmpeg))
         self.process.start()
         assert taken.wait(30)
+        self.ffmpeg = ffmpeg.value
 
     def finish(self) -> None:
         self.release.set()
@@ -70,6 +77,19 @@ def test_beside_another_conversion_it_keeps_to_a_core_of_its_own(other_conversio
     other_conversion.finish()
     with cores.conversion_cores():  # alone again: every core
         assert os.sched_getaffinity(0) == ALL
+
+
+def test_one_that_started_alone_is_kept_to_its_own_core_when_another_starts(other_conversion):
+    pids = [other_conversion.process.pid, other_conversion.ffmpeg]
+    assert all(_affinities(pid) == {frozenset(ALL)} for pid in pids)  # it started alone
+    with cores.conversion_cores():
+        assert os.sched_getaffinity(0) == {sorted(ALL)[1]}
+        # Every thread of the other pool process and of its ffmpeg, on the first core only.
+        assert all(_affinities(pid) == {frozenset({sorted(ALL)[0]})} for pid in pids)
+
+
+def _affinities(pid: int) -> set[frozenset[int]]:
+    return {frozenset(os.sched_getaffinity(int(thread))) for thread in os.listdir(f"/proc/{pid}/task")}
 
 
 def test_a_slot_left_by_a_killed_process_is_free(share):
