@@ -30,7 +30,6 @@ Run: .venv/bin/python bench/batch.py [--jobs 40] [--seconds 30] [--rounds 5]
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import multiprocessing
 import os
@@ -42,6 +41,7 @@ from pathlib import Path
 
 from harness import (
     VAR_DIR,
+    bench_start,
     bench_user,
     celery_worker,
     children,
@@ -49,11 +49,8 @@ from harness import (
     engine_seconds,
     gunicorn,
     jobs_delete,
-    machine,
     median,
     post_file,
-    prepare,
-    purge_queue,
     report,
     session_cookie,
 )
@@ -266,15 +263,8 @@ def timed_round(user, team, clips: list[Path], warm_clips: list[Path], work: Pat
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--jobs", type=int, default=40)
-    parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
-    prepare()
-    purge_queue()
-    print(f"== batch: {args.jobs} clips of {args.seconds:g} s, 2 worker processes, {args.rounds} rounds, "
-          f"{machine()}")
+    args = bench_start("batch", "{jobs} clips of {seconds:g} s, 2 worker processes, {rounds} rounds",
+                       jobs=40, seconds=30.0, rounds=5)
     from converter.models import Job
     from tests import media
 

@@ -12,7 +12,6 @@ Run: .venv/bin/python bench/mixed.py [--rounds 3] [--clips 20]
 
 from __future__ import annotations
 
-import argparse
 import os
 import tempfile
 import time
@@ -21,14 +20,12 @@ from pathlib import Path
 from batch import queue_at_once, staged_jobs, wait_for
 from harness import (
     VAR_DIR,
+    bench_start,
     bench_user,
     celery_worker,
     engine_seconds,
     jobs_delete,
-    machine,
     median,
-    prepare,
-    purge_queue,
 )
 
 
@@ -53,14 +50,8 @@ def timed_round(user, team, long: Path, clips: list[Path], work: Path) -> tuple[
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--clips", type=int, default=20)
-    args = parser.parse_args()
-    prepare()
-    purge_queue()
-    print(f"== a 10-minute WAV, then {args.clips} 30-second clips 0.1 s later, 2 worker processes, "
-          f"{args.rounds} rounds, {machine()}")
+    args = bench_start("mixed", "a 10-minute WAV, then {clips} 30-second clips 0.1 s later, 2 worker "
+                       "processes, {rounds} rounds", rounds=3, clips=20)
     from tests import media
 
     user, team = bench_user("bench-mixed")
