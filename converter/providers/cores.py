@@ -27,6 +27,7 @@ from pathlib import Path
 
 _share: _CoreShare | None = None
 _slot: int | None = None  # this process's, while it converts
+_alone_checks = 0  # widen_when_alone's checks in a row that found no other conversion
 LOCK_WAIT = 1.0  # seconds
 
 
@@ -119,8 +120,9 @@ def conversion_cores():
     if _share is None:
         yield
         return
-    global _slot
+    global _slot, _alone_checks
     slot = _slot = _share.take()
+    _alone_checks = 0
     try:
         yield
     finally:
@@ -131,12 +133,17 @@ def conversion_cores():
 
 def widen_when_alone() -> None:
     """During a conversion kept to one core: once no other conversion runs, let this process and
-    the ffmpeg it started (every thread of it) use every core again. Called now and then (the
-    local provider's cancel check, every 0.5 s): a long file that started beside a short one
-    would otherwise finish on one core with the other idle (~35 % slower on a 10-minute WAV)."""
-    if _share is None or _slot is None or _share.others_running(_slot):
+    the ffmpeg it started (every thread of it) use every core again. Called every ~50 ms (the
+    local provider's cancel check, from the engine's ffmpeg loop): a long file that started beside
+    a short one would otherwise finish on one core with the other idle (~35 % slower on a
+    10-minute WAV). Only once two checks in a row find it alone: in a batch, the other process
+    spends ~3 ms between two jobs, and would take its core back at once."""
+    global _alone_checks
+    if _share is None or _slot is None:
         return
-    _keep_to(os.getpid(), set(_share.cores))
+    _alone_checks = 0 if _share.others_running(_slot) else _alone_checks + 1
+    if _alone_checks >= 2:
+        _keep_to(os.getpid(), set(_share.cores))
 
 
 def _keep_to(pid: int, cores: set[int]) -> None:

@@ -161,11 +161,11 @@ class LocalProvider:
                 job_set(job, progress=round(percent, 1))
 
         def should_cancel() -> bool:
+            widen_when_alone()  # from the same loop, every ~50 ms (it reads no database)
             now = time.monotonic()
             if now - last["check"] < PROGRESS_EVERY:
                 return False
             last["check"] = now
-            widen_when_alone()  # as often as the cancel flag is read, from the same loop
             return Job.objects.filter(pk=job.pk, cancel_requested=True).exists()
 
         return {"on_progress": on_progress, "should_cancel": should_cancel}

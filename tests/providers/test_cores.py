@@ -121,7 +121,9 @@ def test_alone_again_a_pinned_conversion_and_its_ffmpeg_get_every_core(other_con
             cores.widen_when_alone()  # the other conversion still runs: nothing changes
             assert os.sched_getaffinity(0) == {sorted(ALL)[1]}
             other_conversion.finish()
-            cores.widen_when_alone()
+            cores.widen_when_alone()  # alone once: it may be between two jobs of a batch
+            assert os.sched_getaffinity(0) == {sorted(ALL)[1]}
+            cores.widen_when_alone()  # alone twice in a row
             assert os.sched_getaffinity(0) == ALL
             threads = os.listdir(f"/proc/{child.pid}/task")
             assert all(os.sched_getaffinity(int(thread)) == ALL for thread in threads)
