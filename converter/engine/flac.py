@@ -13,18 +13,27 @@ from .errors import ConversionCanceled
 _FRAMES_PER_CHUNK = 1 << 16
 
 
+# libFLAC's block size at its default level (and ffmpeg's too, when the input's first packet
+# happens to hold 4096 samples, as a WAV's does). Without it ffmpeg's encoder makes every block
+# as long as the first decoded frame. That frame is 47 samples after an MP3's encoder delay, 128
+# for Vorbis, 1024 for AAC, and 3747 after resampling 48 to 44.1 kHz. A 30-second MP3's FLAC came
+# out 56 % larger (28,149 blocks instead of 323) and took 7x as long to encode.
+BLOCK_SIZE = 4096
+
+
 def ffmpeg_flac_args(bits: int) -> list[str]:
     """ffmpeg output options writing FLAC with STREAMINFO bits_per_sample == bits (16, 24, 32).
 
     ffmpeg's encoder takes s16 or s32 samples; s32 is written as 24-bit unless told 32, and
     32-bit FLAC is still 'experimental' for it (libFLAC has written it since 1.4).
     """
+    encoder = ["-c:a", "flac", "-frame_size", str(BLOCK_SIZE)]
     if bits == 16:
-        return ["-c:a", "flac", "-sample_fmt", "s16"]
+        return [*encoder, "-sample_fmt", "s16"]
     if bits == 24:
-        return ["-c:a", "flac", "-sample_fmt", "s32", "-bits_per_raw_sample", "24"]
+        return [*encoder, "-sample_fmt", "s32", "-bits_per_raw_sample", "24"]
     if bits == 32:
-        return ["-c:a", "flac", "-sample_fmt", "s32", "-bits_per_raw_sample", "32", "-strict", "experimental"]
+        return [*encoder, "-sample_fmt", "s32", "-bits_per_raw_sample", "32", "-strict", "experimental"]
     raise ValueError(f"ffmpeg cannot write {bits}-bit FLAC")
 
 

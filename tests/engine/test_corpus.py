@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from mutagen.flac import FLAC
 
+from converter.engine.flac import BLOCK_SIZE
 from tests import media
 
 from .helpers import convert_one, single_output
@@ -30,6 +31,9 @@ def test_every_codec_converts(corpus_dir, out_dir, name):
     assert info.bits_per_sample == EXPECTED_BITS.get(name, 16)
     assert info.channels == 2
     assert info.length == pytest.approx(2.0, abs=0.03)
+    # Every block but the last as long as libFLAC's, whatever frame the decoder gave first
+    # (an MP3's first frame is 47 samples long after the encoder delay).
+    assert (info.min_blocksize, info.max_blocksize) == (BLOCK_SIZE, BLOCK_SIZE)
     if name in media.LOSSLESS:
         sample_format = media.LOSSLESS[name]
         assert media.pcm(output.path, sample_format) == media.pcm(source, sample_format)
