@@ -4,6 +4,7 @@
    (best of --repeats per side; the engine reads a plain WAV's header in Python, so this is one process)
 2. EBU R128 normalisation vs the ffmpeg-normalize tool, same targets       target >= 5x faster,
    with the accuracy of both (integrated loudness, true peak) measured by ffmpeg's ebur128.
+   and a 1-minute MP3 of it against bare `ffmpeg -i in.mp3 out.flac` (no target: time and size)
 3. The waveform of the default conversion's FLAC (measured on a card's first view) vs bare
    `ffmpeg -i out.flac -f null -`, decoding alone (no target of the issue's; printed)
 
@@ -73,14 +74,23 @@ def main() -> None:
               f"ffmpeg {version}, load average {os.getloadavg()[0]:.2f}")
         print(f"input: {args.minutes:g} min stereo 44.1 kHz/16-bit WAV, {source.stat().st_size / 1e6:.0f} MB")
 
-        def engine_default():
+        def engine_default(path: Path = source):
             shutil.rmtree(work / "ours", ignore_errors=True)
-            convert([EngineInput(source, "in.wav")], work / "ours", {})
+            convert([EngineInput(path, path.name)], work / "ours", {})
 
         bare, ours = timed(lambda: media.ffmpeg("-i", str(source), str(work / "bare.flac")), engine_default,
                            repeats=args.repeats)
         print(f"default conversion: bare ffmpeg {bare:.2f} s, engine {ours:.2f} s, ratio {ours / bare:.2f}x "
               "(target <= 1.10x)")
+        # Bare ffmpeg writes FLAC blocks as long as the MP3 decoder's first frame (47 samples);
+        # the engine writes 4096-sample blocks (engine/flac.py).
+        mp3 = work / "in.mp3"
+        media.ffmpeg("-t", "60", "-i", str(source), "-c:a", "libmp3lame", "-b:a", "192k", str(mp3))
+        bare_mp3, ours_mp3 = timed(lambda: media.ffmpeg("-i", str(mp3), str(work / "bare-mp3.flac")),
+                                   lambda: engine_default(mp3), repeats=3)
+        sizes = [(work / name).stat().st_size / 1e6 for name in ("bare-mp3.flac", "ours/in.flac")]
+        print(f"a 1-minute 192 kb/s MP3 (no target): bare ffmpeg {bare_mp3:.2f} s, {sizes[0]:.1f} MB; engine "
+              f"{ours_mp3:.2f} s, {sizes[1]:.1f} MB; ratio {ours_mp3 / bare_mp3:.2f}x")
         flac = work / "bare.flac"
         frames = int(args.minutes * 60 * 44100)
         decoding, measuring = timed(lambda: media.ffmpeg("-i", str(flac), "-f", "null", "-"),
