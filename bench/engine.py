@@ -1,10 +1,10 @@
 """Benchmark of the embedded engine, as ratios against baselines measured in the same run.
 
 1. Default conversion (no options) vs bare `ffmpeg -i in.wav out.flac`     target <= 1.10x
-   (best of --repeats per side; the engine reads a plain WAV's header in Python, so this is one process)
+   (best of --repeats per side; the engine reads a plain WAV's header in Python, so this is one process),
+   and a 1-minute MP3 of it against bare `ffmpeg -i in.mp3 out.flac` (no target: time and size)
 2. EBU R128 normalisation vs the ffmpeg-normalize tool, same targets       target >= 5x faster,
    with the accuracy of both (integrated loudness, true peak) measured by ffmpeg's ebur128.
-   and a 1-minute MP3 of it against bare `ffmpeg -i in.mp3 out.flac` (no target: time and size)
 3. The waveform of the default conversion's FLAC (measured on a card's first view) vs bare
    `ffmpeg -i out.flac -f null -`, decoding alone (no target of the issue's; printed)
 
