@@ -13,8 +13,9 @@ the process that starts it.
 
 The slots live in shared memory made by the worker's main process before its pool forks
 (share_create), so every pool process sees them; outside a worker (tests, eager tasks) there is
-no share and nothing is pinned. A slot holds the pid converting in it: a pool process killed
-mid-conversion leaves a pid that no longer runs, and its slot counts as free.
+no share and nothing is pinned. A slot holds the pid converting in it and that process's start
+time: a pool process killed mid-conversion leaves a pid that no longer runs (or, reused, runs
+another process), and its slot counts as free.
 """
 
 from __future__ import annotations
@@ -34,8 +35,16 @@ LOCK_WAIT = 1.0  # seconds
 class _CoreShare:
     def __init__(self, slots: int):
         self.pids = RawArray("i", 2 * slots)  # room for pids that outlive their process's slot
+        # Each pid's start time: a killed process's pid, once reused, names another process, which
+        # must neither hold the slot nor be moved to a core.
+        self.starts = RawArray("Q", 2 * slots)
         self.lock = multiprocessing.Lock()
         self.cores = sorted(os.sched_getaffinity(0))
+
+    def _live(self) -> dict[int, int]:
+        """The slots whose process still converts: {slot: pid}."""
+        return {index: pid for index, pid in enumerate(self.pids)
+                if pid and _started(pid) == self.starts[index]}
 
     def take(self) -> int | None:
         """Take a free slot for this process (None if there is none) and set its cores: its own
@@ -48,10 +57,11 @@ class _CoreShare:
             os.sched_setaffinity(0, self.cores)
             return None
         try:
-            live = {index: pid for index, pid in enumerate(self.pids) if pid and _running(pid)}
+            live = self._live()
             slot = next((index for index in range(len(self.pids)) if index not in live), None)
             wanted = set(self.cores)
             if slot is not None:
+                self.starts[slot] = _started(os.getpid())  # before the pid: no lock for readers
                 self.pids[slot] = os.getpid()
                 if live:
                     wanted = self.core(slot)
@@ -70,17 +80,16 @@ class _CoreShare:
         self.pids[slot] = 0  # one aligned int: no lock needed to clear the process's own slot
 
     def others_running(self, slot: int) -> bool:
-        return any(pid and index != slot and _running(pid) for index, pid in enumerate(self.pids))
+        return any(index != slot for index in self._live())
 
 
-def _running(pid: int) -> bool:
+def _started(pid: int) -> int | None:
+    """When the process started (clock ticks since boot, /proc/<pid>/stat), None if it is gone."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process took the pid: ours is gone
-        return False
-    return True
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[19])  # field 22; the name before ")" may hold spaces
 
 
 def share_create(processes: int | None) -> None:

@@ -103,6 +103,21 @@ def test_a_slot_left_by_a_killed_process_is_free(share):
         assert share.pids[0] == os.getpid()
 
 
+def test_a_reused_pid_is_another_process_which_keeps_its_cores(share):
+    """A killed pool process's pid, reused by a process that is not converting, frees the slot;
+    that process is not moved onto a core."""
+    stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        share.pids[0], share.starts[0] = stranger.pid, 1  # the killed process started at tick 1
+        with cores.conversion_cores():
+            assert os.sched_getaffinity(0) == ALL  # alone
+            assert share.pids[0] == os.getpid()
+        assert os.sched_getaffinity(stranger.pid) == ALL
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
 def test_a_lock_left_held_by_a_killed_process_does_not_stop_conversions(share, monkeypatch):
     monkeypatch.setattr(cores, "LOCK_WAIT", 0.05)
     share.lock.acquire()  # as if its holder had been killed
