@@ -24,6 +24,7 @@ from .loudness import (
     rms_limited_warning,
 )
 from .probe import AudioStream, MediaInfo, is_lossless_float, natural_bit_depth
+from .seektable import seek_points
 from .tags import NO_FFMPEG_TAGS, extract_cover, vorbis_comments, write_tags
 
 RANGE_OUT_OF_BOUNDS = "RANGE_OUT_OF_BOUNDS"
@@ -196,7 +197,8 @@ def encode_stream(
     if report["samples"] == 0:
         _reject_empty(target)
     _check_complete(last_log[0], report["duration"], target, media.audio_duration(stream))
-    write_tags(destination, vorbis_comments(media, stream), extract_cover(source, media, work_dir))
+    write_tags(destination, vorbis_comments(media, stream), extract_cover(source, media, work_dir),
+               seek_points(destination, report["sample_rate"], report["samples"]))
     if clipped := _clipping_warning(last_log[0], target.bits):
         loudness["warnings"] = [*loudness.get("warnings", []), clipped]
     return _json_safe(report | loudness)

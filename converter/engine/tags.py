@@ -9,7 +9,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from mutagen.flac import FLAC, Picture
+from mutagen.flac import FLAC, Picture, SeekPoint, SeekTable
 
 from .ffmpeg import ffmpeg_binary
 from .probe import AudioStream, MediaInfo
@@ -58,11 +58,18 @@ def extract_cover(source: Path, media: MediaInfo, work_dir: Path) -> bytes | Non
     return data or None
 
 
-def write_tags(destination: Path, comments: dict[str, str], cover: bytes | None) -> None:
-    if not comments and cover is None:
+def write_tags(destination: Path, comments: dict[str, str], cover: bytes | None,
+               seek_points: list[SeekPoint] = ()) -> None:
+    """The Vorbis comments, the cover and the seek table (seektable.py), in one rewrite of the
+    metadata (into the padding ffmpeg leaves: the audio is not moved)."""
+    if not comments and cover is None and not seek_points:
         return
     flac = FLAC(destination)
-    if flac.tags is None:
+    if seek_points:
+        flac.seektable = SeekTable(None)
+        flac.seektable.seekpoints = list(seek_points)
+        flac.metadata_blocks.insert(1, flac.seektable)  # after STREAMINFO, as libFLAC puts it
+    if comments and flac.tags is None:
         flac.add_tags()
     for field, value in comments.items():
         flac.tags[field] = value
