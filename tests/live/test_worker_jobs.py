@@ -11,7 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from converter.models import Job
-from converter.providers.cores import children
+from converter.providers.cores import NICENESS, children
 from converter.services.jobs import job_cancel, job_create
 from converter.services.waveforms import WaveformPending, output_waveform
 from tests import media
@@ -110,9 +110,12 @@ def test_the_pool_processes_convert_as_batch_work(worker, settings):
     pool = children(main)
     assert len(pool) == 2
     assert [os.sched_getscheduler(pid) for pid in pool] == [os.SCHED_BATCH] * 2
+    assert [os.getpriority(os.PRIO_PROCESS, pid) for pid in pool] == [NICENESS] * 2  # the web first
     threads = [int(thread) for thread in os.listdir(f"/proc/{main}/task")]
-    policy = os.SCHED_BATCH if settings.CELERY_BROKER_URL.startswith("filesystem://") else os.SCHED_OTHER
-    assert {os.sched_getscheduler(thread) for thread in threads} == {policy}
+    embedded = settings.CELERY_BROKER_URL.startswith("filesystem://")
+    assert {os.sched_getscheduler(thread) for thread in threads} == {
+        os.SCHED_BATCH if embedded else os.SCHED_OTHER}
+    assert {os.getpriority(os.PRIO_PROCESS, thread) for thread in threads} == {NICENESS if embedded else 0}
 
 
 def test_a_worker_starts_without_warnings(worker, settings):

@@ -162,12 +162,13 @@ def _wait_for_threads(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/task"))
 
 
-def _policy_after_batch_scheduling(_) -> int:
+def _policy_after_batch_scheduling(_) -> tuple[int, int]:
     cores.batch_scheduling()
-    return os.sched_getscheduler(0)
+    return os.sched_getscheduler(0), os.getpriority(os.PRIO_PROCESS, 0)
 
 
-def test_a_pool_process_converts_as_batch_work():
+def test_a_pool_process_converts_as_batch_work_yielding_to_the_web_server():
     with multiprocessing.get_context("fork").Pool(1) as pool:
-        assert pool.map(_policy_after_batch_scheduling, [0]) == [os.SCHED_BATCH]
-    assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the caller's own policy is left alone
+        assert pool.map(_policy_after_batch_scheduling, [0]) == [(os.SCHED_BATCH, cores.NICENESS)]
+    # The caller's own policy and niceness are left alone.
+    assert (os.sched_getscheduler(0), os.getpriority(os.PRIO_PROCESS, 0)) == (os.SCHED_OTHER, 0)
