@@ -35,7 +35,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from converter.providers.cores import children  # noqa: E402  (the processes a pid started, from any thread)
+from converter.providers.cores import children, stat_fields  # noqa: E402  (/proc readers the worker uses too)
 
 # --- printing ---------------------------------------------------------------------------------
 
@@ -150,7 +150,7 @@ def _stop(process: subprocess.Popen) -> None:
 
 def cpu_seconds(pid: int) -> tuple[float, float]:
     """A process's CPU time (user and system) and that of the children it has waited for."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = stat_fields(pid)
     ticks = os.sysconf("SC_CLK_TCK")
     return (int(fields[11]) + int(fields[12])) / ticks, (int(fields[13]) + int(fields[14])) / ticks
 

@@ -85,12 +85,17 @@ class _CoreShare:
 
 
 def _started(pid: int) -> int | None:
-    """When the process started (clock ticks since boot, /proc/<pid>/stat), None if it is gone."""
+    """When the process started (clock ticks since boot), None if it is gone."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        return int(stat_fields(pid)[19])  # field 22
     except OSError:
         return None
-    return int(stat.rsplit(")", 1)[1].split()[19])  # field 22; the name before ")" may hold spaces
+
+
+def stat_fields(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the process's name (which may hold spaces and ")"),
+    so that field N of proc(5) is at index N - 3."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
 
 def share_create(processes: int | None) -> None:
