@@ -19,6 +19,17 @@ _RIFF_INFO = {b"IART": "artist", b"ICMT": "comment", b"ICOP": "copyright", b"ICR
               b"ILNG": "language", b"INAM": "title", b"IPRD": "album", b"IPRT": "track", b"ITRK": "track",
               b"ISFT": "encoder", b"ITCH": "encoded_by"}
 _WAV_PCM, _WAV_FLOAT, _WAV_EXTENSIBLE = 1, 3, 0xFFFE
+# A 16-bit WAV's "PCM" may be a compressed stream: a DTS CD's tracks, or IEC 61937 (S/PDIF)
+# bursts of AC-3 or DTS. ffmpeg's demuxer probes such a WAV's samples for them (its spdif check
+# reads 64 KiB); a sync word in as many bytes sends the file to that probe. 4 bytes of noise-like
+# audio match one of these about once in 13,000 files of 64 KiB, and then cost only the probe.
+_HIDDEN_CODEC_SYNCS = (
+    b"\x72\xf8\x1f\x4e",  # IEC 61937 preamble Pa Pb (S/PDIF)
+    b"\xfe\x7f\x01\x80", b"\x7f\xfe\x80\x01",  # DTS in 16-bit words, little- and big-endian
+    b"\xff\x1f\x00\xe8", b"\x1f\xff\xe8\x00",  # DTS in 14-bit words (DTS CDs), both byte orders
+)
+_AC3_SYNCS = (b"\x0b\x77", b"\x77\x0b")  # raw AC-3 begins with one of its frames
+_HIDDEN_CODEC_SCAN = 1 << 16
 # Streaming encoders that never come back to fill in the size write 0, 0xFFFFFFFF or "as large as
 # possible" (0x7FFFF000 and up): such a header says nothing about truncation.
 _SIZE_UNKNOWN_FROM = 0x7FFFF000
@@ -88,6 +99,8 @@ def _wav(file, file_size: int) -> MediaInfo | None:
             # A tag chunk after the audio still needs ffmpeg to read it.
             if offset + size < file_size and not _only_silent_chunks_after(file, offset + size + (size & 1)):
                 return None
+            if kind == (False, 16, "le") and _may_hide_a_codec(file, offset):
+                return None
             info = _pcm_info("wav", kind, channels, rate,
                              frames=size // block, available=(file_size - offset) // block)
             if info is not None:
@@ -113,6 +126,13 @@ def _read_info(chunk: bytes, tags: dict[str, str]) -> bool:
                 tags[_RIFF_INFO[field]] = raw.decode("latin-1")
         position += 8 + size + (size & 1)
     return True
+
+
+def _may_hide_a_codec(file, offset: int) -> bool:
+    """Whether the samples at `offset` look like a compressed stream in 16-bit clothing."""
+    file.seek(offset)
+    samples = file.read(_HIDDEN_CODEC_SCAN)
+    return samples.startswith(_AC3_SYNCS) or any(sync in samples for sync in _HIDDEN_CODEC_SYNCS)
 
 
 def _only_silent_chunks_after(file, offset: int) -> bool:
