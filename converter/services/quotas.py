@@ -57,20 +57,25 @@ class QuotaUse:
         return f"{used} of {self.limit:,} {self.unit}" if self.limit is not None else f"{used} {self.unit}"
 
 
-def quota_uses(team: Team) -> list[QuotaUse]:
-    """This month's use of each quota (a quota without limit shows the use alone)."""
+def quota_uses(team: Team, *, limited_only: bool = False) -> list[QuotaUse]:
+    """This month's use of each quota (a quota without limit shows the use alone); limited_only:
+    the quotas with a limit alone, so that checking a team without any counts nothing."""
     start = month_start()
     month = team.jobs.filter(created_at__gte=start)
-    audio = month.aggregate(seconds=Sum("audio_seconds"))["seconds"] or 0
     renews = f"It renews on {(start + timedelta(days=32)).replace(day=1):%B} 1."
-    return [
-        QuotaUse("Jobs this month", month.count(), team.quota_jobs_per_month, "jobs", renews),
+
+    def audio_minutes() -> float:
         # Not rounded: its text is to the second, and 59.96 minutes is not yet a quota of 60.
-        QuotaUse("Audio this month", audio / 60, team.quota_audio_minutes_per_month, "minutes",
-                 renews),
-        QuotaUse("Jobs running at once", team.jobs.filter(status__in=ACTIVE).count(),
-                 team.quota_concurrent_jobs, "jobs", "Wait for a running job to finish."),
+        return (month.aggregate(seconds=Sum("audio_seconds"))["seconds"] or 0) / 60
+
+    quotas = [
+        ("Jobs this month", month.count, team.quota_jobs_per_month, "jobs", renews),
+        ("Audio this month", audio_minutes, team.quota_audio_minutes_per_month, "minutes", renews),
+        ("Jobs running at once", team.jobs.filter(status__in=ACTIVE).count, team.quota_concurrent_jobs,
+         "jobs", "Wait for a running job to finish."),
     ]
+    return [QuotaUse(label, used(), limit, unit, advice) for label, used, limit, unit, advice in quotas
+            if limit is not None or not limited_only]
 
 
 def quota_check_file(team: Team, name: str, size: int) -> None:
@@ -84,7 +89,7 @@ def quota_check(team: Team, files: list[tuple[str, int]] = ()) -> None:
     """Raise QuotaExceeded unless the team may create one more job with these (name, size) files."""
     for name, size in files:
         quota_check_file(team, name, size)
-    for use in quota_uses(team):
-        if use.limit is not None and use.used >= use.limit:
+    for use in quota_uses(team, limited_only=True):
+        if use.used >= use.limit:
             raise QuotaExceeded(f"Your team's quota is reached: {use.label.lower()}, {use.text}. "
                                 f"{use.advice} An administrator can raise the quota.")

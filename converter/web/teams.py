@@ -8,7 +8,7 @@ from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from converter.selectors import membership_for, teams_for
+from converter.selectors import active_membership_for, membership_for, teams_for
 from converter.services.teams import team_create_personal
 
 SESSION_KEY = "team_id"
@@ -23,10 +23,9 @@ class ActiveTeamMiddleware:
     def __call__(self, request: HttpRequest):
         request.team = request.membership = None
         if request.user.is_authenticated:
-            teams = teams_for(request.user)
-            team = teams.filter(pk=request.session.get(SESSION_KEY)).first() or teams.first()
-            if team is not None:
-                request.team, request.membership = team, membership_for(request.user, team)
+            membership = active_membership_for(request.user, request.session.get(SESSION_KEY))
+            if membership is not None:
+                request.team, request.membership = membership.team, membership
         return self.get_response(request)
 
 

@@ -80,3 +80,21 @@ def test_a_new_job_polls_with_its_version(alice_client, team, alice):
     html = alice_client.get(reverse("job_detail", args=[job.pk])).content.decode()
     url = _polled_url(html)
     assert alice_client.get(url, **HTMX).status_code == 204
+
+
+
+def test_the_active_team_and_membership_cost_one_query(rf, alice, team, django_assert_num_queries):
+    """Every signed-in request (each poll among them) finds its team: the session's pick, else
+    the user's first team, with the membership, in one query (it took three)."""
+    from converter.services.teams import team_create
+    from converter.web.teams import SESSION_KEY, ActiveTeamMiddleware
+
+    other = team_create(name="Another", owner=alice)  # "Another" sorts first: the default without a pick
+    middleware = ActiveTeamMiddleware(lambda request: request)
+    for picked, expected in ((None, other), (team.pk, team), (other.pk, other), (10**9, other)):
+        request = rf.get("/")
+        request.user, request.session = alice, {} if picked is None else {SESSION_KEY: picked}
+        with django_assert_num_queries(1):
+            middleware(request)
+        assert request.team == expected
+        assert (request.membership.team_id, request.membership.user_id) == (expected.pk, alice.pk)

@@ -102,3 +102,16 @@ def test_usage_page_shows_the_quotas_as_bars(alice_client, team, alice):
     assert '<meter id="quota-1" min="0" max="1" value="1"' in html
     assert "1 of 1 jobs" in html
     assert "no limit" in html
+
+
+
+@pytest.mark.parametrize("limited", [None, "quota_jobs_per_month", "quota_audio_minutes_per_month",
+                                     "quota_concurrent_jobs"])
+def test_the_check_counts_only_the_quotas_that_have_a_limit(team, limited, django_assert_num_queries):
+    """A team without quotas (the default) creates a job without counting its month's jobs."""
+    from converter.services.quotas import quota_check
+
+    if limited is not None:
+        setattr(team, limited, 100)
+    with django_assert_num_queries(0 if limited is None else 1):
+        quota_check(team, [("in.wav", MiB)])
