@@ -47,12 +47,19 @@ def wav_bytes(seconds: float = 0.2, rate: int = 8000) -> bytes:
     frames = b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * n / rate)))
                       for n in range(int(seconds * rate)))
     buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
+    write_wav16(buffer, frames, rate=rate)
+    return buffer.getvalue()
+
+
+def write_wav16(target, frames: bytes, *, rate: int, channels: int = 1):
+    """A 16-bit PCM WAV of these interleaved little-endian samples, to a path or a binary file;
+    returns target. (Python's wave module: any rate, any bytes, no ffmpeg.)"""
+    with wave.open(str(target) if isinstance(target, Path) else target, "wb") as out:
+        out.setnchannels(channels)
         out.setsampwidth(2)
         out.setframerate(rate)
         out.writeframes(frames)
-    return buffer.getvalue()
+    return target
 
 
 def silence(path: Path, *, seconds: float = 1.0, rate: int = 44100) -> Path:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import wave
-
 import numpy as np
 import pytest
 from mutagen.flac import FLAC
+
+from tests import media
 
 from .helpers import convert_one, single_output
 
@@ -17,12 +17,7 @@ RATE_LIMITS = ("the encoder takes 160 to 65,535 Hz, and multiples of 10 Hz up to
 def noise_wav(path, *, rate=8000, channels=1, seconds=0.2):
     """16-bit noise at any rate and channel count (ffmpeg's sources refuse some of these rates)."""
     samples = np.random.default_rng(7).integers(-3000, 3000, int(rate * seconds) * channels, dtype="<i2")
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(channels)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(samples.tobytes())
-    return path
+    return media.write_wav16(path, samples.tobytes(), rate=rate, channels=channels)
 
 
 @pytest.mark.parametrize("bitdepth", [None, 8])

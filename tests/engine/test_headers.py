@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import random
-import wave
 
 import pytest
 
@@ -62,15 +61,6 @@ def test_the_default_conversion_runs_one_ffmpeg_process(wav16, out_dir, monkeypa
     assert commands[0][commands[0].index("-probesize") + 1] == "32768"  # the header said it all
 
 
-def _wav16(path, samples: bytes, rate: int = 44100):
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(2)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(samples)
-    return path
-
-
 # A DTS CD's tracks, and S/PDIF captures, are WAVs whose 16-bit stereo "PCM" is a 5.1 stream.
 HIDDEN = {
     "dts": ["-c:a", "dca", "-strict", "-2", "-f", "dts"],
@@ -83,7 +73,8 @@ def test_a_compressed_stream_in_a_16_bit_wav_is_left_to_ffmpeg(corpus_dir, out_d
     """The header looks plain: its samples' sync words send it to ffmpeg's probe, so the
     options apply to the real stream (channels: stereo once came out as 5.1)."""
     encoded = media.ffmpeg("-f", "lavfi", "-i", "sine=f=300:r=44100:d=2", "-ac", "6", *HIDDEN[kind], "-")
-    path = _wav16(corpus_dir / "hidden.wav", encoded, rate=48000 if "spdif" in HIDDEN[kind] else 44100)
+    path = media.write_wav16(corpus_dir / "hidden.wav", encoded, channels=2,
+                             rate=48000 if "spdif" in HIDDEN[kind] else 44100)
     assert read_header(path) is None
     assert single_output(path, out_dir).report["channels"] == 6
     report = single_output(path, out_dir, channels="stereo").report
@@ -94,9 +85,13 @@ def test_a_compressed_stream_in_a_16_bit_wav_is_left_to_ffmpeg(corpus_dir, out_d
                                   b"\xff\x1f\x00\xe8", b"\x1f\xff\xe8\x00"])
 def test_a_sync_word_among_the_first_samples_needs_the_probe(tmp_path, sync):
     noise = bytearray(random.Random(1).randbytes(44100 * 4))
-    assert read_header(_wav16(tmp_path / "plain.wav", bytes(noise))) is not None
+
+    def header(name: str):
+        return read_header(media.write_wav16(tmp_path / name, bytes(noise), rate=44100, channels=2))
+
+    assert header("plain.wav") is not None
     noise[20_000:20_004] = sync
-    assert read_header(_wav16(tmp_path / "synced.wav", bytes(noise))) is None
+    assert header("synced.wav") is None
 
 
 def test_wav_cut_on_a_sample_boundary_is_truncated(corpus_dir, out_dir):

@@ -82,7 +82,6 @@ def test_a_new_job_polls_with_its_version(alice_client, team, alice):
     assert alice_client.get(url, **HTMX).status_code == 204
 
 
-
 def test_the_active_team_and_membership_cost_one_query(rf, alice, team, django_assert_num_queries):
     """Every signed-in request (each poll among them) finds its team: the session's pick, else
     the user's first team, with the membership, in one query (it took three)."""
