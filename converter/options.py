@@ -91,7 +91,8 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "audio_bitdepth", "integer", "Bit depth",
-        "Bits per sample of the FLAC stream. “Same as input” keeps the input's own depth.",
+        "Bits per sample of the FLAC stream. “Same as input” keeps the input's own depth; "
+        "16 or 8 bits from a deeper input are dithered, not truncated.",
         group="audio", enum=BITDEPTHS, enum_labels={depth: f"{depth}-bit" for depth in BITDEPTHS},
     ),
     Option(

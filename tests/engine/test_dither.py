@@ -1,0 +1,72 @@
+"""Fewer bits than the source carries: dithered, not truncated, measured on the decoded FLAC.
+
+The source is a 1 kHz tone below one step of the output's depth. Truncation (ffmpeg's own
+conversion) offsets every sample by half a step and squares the tone off (5x its level);
+rounding a float source leaves silence. TPDF dither leaves the tone at its level under steady
+noise of 0.5 step RMS, with no offset.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests import media
+
+from .helpers import single_output
+
+RATE = 48000
+TONE_HZ = 1000
+
+# (source codec, how its samples decode, their full scale, output depth, its decoded format and full scale)
+CASES = {
+    "24 to 16 bits": ("pcm_s24le", "s32le", "<i4", 2**31, 16, "s16le", "<i2", 2**15),
+    "float to 16 bits": ("pcm_f32le", "f32le", "<f4", 1.0, 16, "s16le", "<i2", 2**15),
+    "16 to 8 bits": ("pcm_s16le", "s16le", "<i2", 2**15, 8, "s8", "i1", 2**7),
+}
+
+
+def _tone(path, codec: str, step_db: float):
+    """A mono 1 kHz tone peaking at 0.4 of one output step (step_db: that step in dBFS), 2 s."""
+    media.ffmpeg("-f", "lavfi", "-i", f"sine=f={TONE_HZ}:r={RATE}:d=2", "-af",
+                 f"volume={step_db + 20 * np.log10(0.4) + 18.06:.4f}dB",  # the sine peaks at 1/8
+                 "-c:a", codec, str(path))
+    return path
+
+
+def _in_steps(path, sample_format: str, dtype: str, full_scale: float, out_scale: int) -> np.ndarray:
+    samples = np.frombuffer(media.pcm(path, sample_format), dtype=dtype).astype(np.float64)
+    return samples / full_scale * out_scale
+
+
+def _tone_level(samples: np.ndarray) -> float:
+    """The 1 kHz component's peak amplitude."""
+    phase = 2 * np.pi * TONE_HZ * np.arange(len(samples)) / RATE
+    return 2 * float(np.hypot((samples * np.sin(phase)).mean(), (samples * np.cos(phase)).mean()))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_tone_below_one_step_keeps_its_level_without_offset(media_dir, out_dir, case):
+    codec, in_format, in_dtype, in_scale, bits, out_format, out_dtype, out_scale = CASES[case]
+    source = _tone(media_dir / f"quiet-{codec}-{bits}.wav", codec, -20 * np.log10(out_scale))
+    output = single_output(source, out_dir, audio_bitdepth=bits)
+    assert output.report["bits_per_sample"] == bits
+
+    wanted = _in_steps(source, in_format, in_dtype, in_scale, out_scale)
+    got = _in_steps(output.path, out_format, out_dtype, out_scale, out_scale)
+    error = got - wanted
+    assert abs(error.mean()) < 0.05  # truncation: -0.48 steps
+    assert 0.45 < np.sqrt((error ** 2).mean()) < 0.55  # TPDF: 0.5 steps
+    assert _tone_level(got) == pytest.approx(_tone_level(wanted), rel=0.15)  # truncation 5x, rounding 0
+
+
+def test_the_same_source_gives_the_same_flac(media_dir, out_dir):
+    source = _tone(media_dir / "quiet-twice.wav", "pcm_s24le", -90.3)
+    first = single_output(source, out_dir / "1", audio_bitdepth=16)
+    second = single_output(source, out_dir / "2", audio_bitdepth=16)
+    assert first.path.read_bytes() == second.path.read_bytes()
+
+
+def test_a_depth_kept_is_not_dithered(wav16, out_dir):
+    output = single_output(wav16, out_dir, audio_bitdepth=16)
+    assert media.pcm(output.path, "s16le") == media.pcm(wav16, "s16le")
