@@ -11,6 +11,7 @@ from typing import Any
 
 from converter.options import seconds_from_hms
 
+from .dither import dither_filters
 from .errors import InputRejected, hms
 from .ffmpeg import run_ffmpeg
 from .flac import RAW_8BIT_ARGS, encode_8bit, ffmpeg_flac_args, streaminfo
@@ -85,23 +86,6 @@ class Target:
         if self.channels != stream.channels:
             filters.append(f"aformat=channel_layouts={'mono' if self.channels == 1 else 'stereo'}")
         return filters
-
-    def dither_filters(self, stream: AudioStream) -> list[str]:
-        """Triangular (TPDF) dither where a FLAC of 16 bits or fewer keeps fewer bits than the
-        decoded samples carry (24 bits to 16, 16 to 8, float to either): the last filters.
-
-        ffmpeg itself drops the low bits: an offset of half a step and, in quiet passages,
-        distortion (a 1 kHz tone at -108 dBFS, 24 to 16 bits, became a square wave 5x as loud).
-        Dither of +-1 step turns that error into steady noise (0.5 step RMS) and keeps the tone
-        (tests/engine/test_dither.py). swresample seeds it the same way every time: one input
-        gives one FLAC. 32 to 24 bits is still truncated: its half step lies at -144 dBFS. Lossy
-        codecs' own noise lies far above a 16-bit step: they are rounded, as before."""
-        carried = stream.bits_per_sample or (32 if is_lossless_float(stream) else None)
-        if carried is None or self.bits > 16 or self.bits >= carried:
-            return []
-        # Through float: from 16-bit integers swresample adds the dither but still drops the low bits.
-        return ["aformat=sample_fmts=flt",
-                f"aresample=osf={'s16' if self.bits == 16 else 'u8'}:dither_method=triangular"]
 
     def trim(self, media: MediaInfo, stream: AudioStream) -> tuple[list[str], list[str]]:
         """The input seek and the filters keeping start..end, to the sample.
@@ -182,7 +166,7 @@ def encode_stream(
     # Integer PCM cannot go beyond full scale: it is not measured, so it costs nothing. (Lossy decoders'
     # small overs are not measured either: that would slow every lossy conversion by ~15%.)
     meter = [CLIP_METER] if is_lossless_float(stream) else []
-    dither = target.dither_filters(stream)
+    dither = dither_filters(target.bits, source, media, stream)
 
     def run(args: list[str], progress_from: float, progress_to: float) -> str:
         progress = _scaled(on_progress, progress_from, progress_to)

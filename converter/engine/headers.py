@@ -101,7 +101,7 @@ def _wav(file, file_size: int) -> MediaInfo | None:
                 return None
             if kind == (False, 16, "le") and _may_hide_a_codec(file, offset):
                 return None
-            info = _pcm_info("wav", kind, channels, rate,
+            info = _pcm_info("wav", kind, channels, rate, offset,
                              frames=size // block, available=(file_size - offset) // block)
             if info is not None:
                 info.tags = tags
@@ -164,7 +164,7 @@ def _aiff(file, file_size: int) -> MediaInfo | None:
             if len(ssnd_offset) < 4:
                 return None  # cut inside the SSND header: ffmpeg says how broken it is
             data_offset = offset + 8 + struct.unpack(">I", ssnd_offset)[0]
-            return _pcm_info("aiff", (False, bits, "be"), channels, rate,
+            return _pcm_info("aiff", (False, bits, "be"), channels, rate, data_offset,
                              frames=frames, available=(file_size - data_offset) // block)
         elif chunk_id != b"FVER":
             return None  # NAME, AUTH, ID3 ... are tags; AIFC compression needs ffmpeg
@@ -181,8 +181,8 @@ def _extended(raw: bytes) -> float:
     return -value if raw[0] & 0x80 else value
 
 
-def _pcm_info(container: str, kind: tuple[bool, int, str], channels: int, rate: int, *, frames: int,
-              available: int) -> MediaInfo | None:
+def _pcm_info(container: str, kind: tuple[bool, int, str], channels: int, rate: int, offset: int, *,
+              frames: int, available: int) -> MediaInfo | None:
     if kind not in _PCM:
         return None
     if available <= 0:
@@ -193,7 +193,8 @@ def _pcm_info(container: str, kind: tuple[bool, int, str], channels: int, rate: 
     stream = AudioStream(index=0, codec=codec, sample_rate=rate, channels=channels,
                          sample_format=sample_format, bits_per_sample=bits)
     return MediaInfo(format=container, duration=frames / rate, audio=[stream], has_video=False,
-                     cover_stream=None, tags={}, from_header=True)
+                     cover_stream=None, tags={}, from_header=True,
+                     samples_at=(offset, frames * channels * kind[1] // 8))
 
 
 def _flac(path: Path) -> MediaInfo | None:

@@ -57,6 +57,7 @@ class MediaInfo:
     tags: dict[str, str]
     duration_estimated: bool = False  # ffmpeg guessed `duration` from the bitrate (a VBR MP3 without Xing)
     from_header: bool = False  # read by headers.py: the header says all that ffmpeg's stream probe would
+    samples_at: tuple[int, int] | None = None  # by headers.py, a PCM file's samples: (offset, bytes)
 
     @property
     def stated_duration(self) -> float | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from converter.engine import dither
 from tests import media
 
 from .helpers import single_output
@@ -70,3 +71,22 @@ def test_the_same_source_gives_the_same_flac(media_dir, out_dir):
 def test_a_depth_kept_is_not_dithered(wav16, out_dir):
     output = single_output(wav16, out_dir, audio_bitdepth=16)
     assert media.pcm(output.path, "s16le") == media.pcm(wav16, "s16le")
+
+
+@pytest.mark.parametrize(("codec", "suffix"), [("pcm_s24le", "wav"), ("pcm_s24be", "aiff")])
+def test_16_bit_audio_in_a_24_bit_file_keeps_its_samples(media_dir, out_dir, wav16, codec, suffix):
+    padded = media_dir / f"padded-{codec}.{suffix}"
+    media.ffmpeg("-i", str(wav16), "-c:a", codec, str(padded))
+    output = single_output(padded, out_dir, audio_bitdepth=16)
+    assert media.pcm(output.path, "s16le") == media.pcm(wav16, "s16le")
+
+
+def test_one_low_bit_at_the_end_is_enough_to_dither(media_dir, out_dir, wav16, monkeypatch):
+    monkeypatch.setattr(dither, "_SCAN_BYTES", 4096)  # the file is read in many steps
+    source = media_dir / "padded-but-one.wav"
+    media.ffmpeg("-i", str(wav16), "-c:a", "pcm_s24le", str(source))
+    padded = bytearray(source.read_bytes())
+    padded[-3] = 1  # the last sample's low byte (the data chunk ends the file)
+    source.write_bytes(padded)
+    output = single_output(source, out_dir, audio_bitdepth=16)
+    assert media.pcm(output.path, "s16le") != media.pcm(wav16, "s16le")
