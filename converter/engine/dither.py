@@ -4,8 +4,8 @@ ffmpeg itself drops the low bits: an offset of half a step and, in quiet passage
 (a 1 kHz tone at -108 dBFS, 24 to 16 bits, came out a square wave 5x as loud). Dither of +-1
 step turns that error into steady noise (0.5 step RMS) and keeps the tone
 (tests/engine/test_dither.py). swresample seeds it the same way every time: one input gives one
-FLAC. Its noise costs ~0.65 MB of FLAC a minute of stereo, and digital silence comes out as that
-noise too, as from any plain TPDF dither.
+FLAC. Its noise cost ~0.65 MB of FLAC a minute of stereo on the test signals (docs/performance.md),
+and digital silence comes out as that noise too, as from any plain TPDF dither.
 
 Not dithered: 32 to 24 bits (its half step lies at -144 dBFS); lossy codecs, whose own noise lies
 far above a 16-bit step (rounded, as before); and a WAV or AIFF whose low bits are all zero (16-bit
