@@ -17,6 +17,7 @@ from tests import media
 from .helpers import single_output
 
 RATE = 48000
+FLAC_24 = ("-c:a", "flac", "-sample_fmt", "s32", "-bits_per_raw_sample", "24")
 TONE_HZ = 1000
 
 # (source codec, how its samples decode, their full scale, output depth, its decoded format and full scale)
@@ -90,3 +91,19 @@ def test_one_low_bit_at_the_end_is_enough_to_dither(media_dir, out_dir, wav16, m
     source.write_bytes(padded)
     output = single_output(source, out_dir, audio_bitdepth=16)
     assert media.pcm(output.path, "s16le") != media.pcm(wav16, "s16le")
+
+
+def test_16_bit_audio_in_a_24_bit_flac_keeps_its_samples(media_dir, out_dir, wav16):
+    padded = media_dir / "padded-24.flac"
+    media.ffmpeg("-i", str(wav16), *FLAC_24, str(padded))
+    output = single_output(padded, out_dir, audio_bitdepth=16)
+    assert media.pcm(output.path, "s16le") == media.pcm(wav16, "s16le")
+
+
+def test_a_24_bit_flac_is_dithered(media_dir, out_dir):
+    source = _tone(media_dir / "quiet-24.wav", "pcm_s24le", -90.3)
+    deep = media_dir / "quiet-24.flac"
+    media.ffmpeg("-i", str(source), *FLAC_24, str(deep))
+    from_wav = single_output(source, out_dir / "wav", audio_bitdepth=16)
+    from_flac = single_output(deep, out_dir / "flac", audio_bitdepth=16)
+    assert media.pcm(from_flac.path, "s16le") == media.pcm(from_wav.path, "s16le")
