@@ -15,8 +15,6 @@ dropping them and keeps its samples exactly.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,8 +25,6 @@ from .ffmpeg import ffmpeg_binary
 from .probe import AudioStream, MediaInfo, is_lossless_float
 
 _SCAN_BYTES = 1 << 22  # per step of the low bits' scan: a genuinely deeper file stops at its first
-_PIPE_BYTES = 1 << 20  # the decoder's pipe: fewer, larger reads
-F_SETPIPE_SZ = 1031  # fcntl's number for a pipe's capacity (Linux), not in Python's fcntl module
 
 
 def dither_filters(bits: int, source: Path, media: MediaInfo, stream: AudioStream) -> list[str]:
@@ -44,7 +40,7 @@ def dither_filters(bits: int, source: Path, media: MediaInfo, stream: AudioStrea
 def _low_bits_used(source: Path, media: MediaInfo, stream: AudioStream, bits: int) -> bool:
     """Whether any integer sample has a bit below the output's step (assumed of float). A WAV's or
     AIFF's samples are read from the file (~40 ms for 10 minutes of 24-bit stereo, all zero);
-    another source's are decoded (a FLAC of the same: 0.45–0.59 s, its decoding's time). Either stops
+    another source's are decoded (a FLAC of the same: 0.45–0.66 s, its decoding's time). Either stops
     at the first such bit, in the first 4 MiB of a genuinely deeper source."""
     if not stream.bits_per_sample:
         return True
@@ -83,8 +79,6 @@ def _any_in_decoded(source: Path, stream: AudioStream, bits: int) -> bool:
     command = [ffmpeg_binary(), "-nostdin", "-v", "error", "-i", str(source), "-map", f"0:{stream.index}",
                "-f", "s32le", "-"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0) as process:
-        with contextlib.suppress(OSError):  # above fs.pipe-max-size: the default 64 KiB
-            fcntl.fcntl(process.stdout.fileno(), F_SETPIPE_SZ, _PIPE_BYTES)
         found = any(_below(chunk, 4, 4 - bits // 8, little=True) for chunk in _filled(process.stdout))
         if found:
             process.kill()
