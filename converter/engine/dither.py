@@ -16,28 +16,34 @@ dropping them and keeps its samples exactly.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 
+from .errors import ConversionCanceled
 from .ffmpeg import ffmpeg_binary
 from .probe import AudioStream, MediaInfo, is_lossless_float
 
 _SCAN_BYTES = 1 << 22  # per step of the low bits' scan: a genuinely deeper file stops at its first
 
 
-def dither_filters(bits: int, source: Path, media: MediaInfo, stream: AudioStream) -> list[str]:
-    """The filters that end the chain: to `bits` (16 or 8) through float, dithered; or none."""
+def dither_filters(bits: int, source: Path, media: MediaInfo, stream: AudioStream,
+                   should_cancel: Callable[[], bool] | None = None) -> list[str]:
+    """The filters that end the chain: to `bits` (16 or 8) through float, dithered; or none.
+    should_cancel is asked between two blocks of samples looked at."""
     carried = stream.bits_per_sample or (32 if is_lossless_float(stream) else None)
-    if carried is None or bits > 16 or bits >= carried or not _low_bits_used(source, media, stream, bits):
+    if carried is None or bits > 16 or bits >= carried:
+        return []
+    if not _low_bits_used(source, media, stream, bits, should_cancel or (lambda: False)):
         return []
     # Through float: from 16-bit integers swresample adds the dither but still drops the low bits.
     return ["aformat=sample_fmts=flt",
             f"aresample=osf={'s16' if bits == 16 else 'u8'}:dither_method=triangular"]
 
 
-def _low_bits_used(source: Path, media: MediaInfo, stream: AudioStream, bits: int) -> bool:
+def _low_bits_used(source: Path, media: MediaInfo, stream: AudioStream, bits: int,
+                   should_cancel: Callable[[], bool]) -> bool:
     """Whether any integer sample has a bit below the output's step (assumed of float). A WAV's or
     AIFF's samples are read from the file (~40 ms for 10 minutes of 24-bit stereo, all zero);
     another source's are decoded (a FLAC of the same: 0.45–0.66 s, its decoding's time). Either stops
@@ -48,9 +54,9 @@ def _low_bits_used(source: Path, media: MediaInfo, stream: AudioStream, bits: in
     stored_as_is = stream.codec.startswith("pcm_s") and width * 8 == stream.bits_per_sample
     if media.samples_at is not None and stored_as_is:
         little = stream.codec.endswith("le")
-        return any(_below(chunk, width, width - bits // 8, little)
-                   for chunk in _stored(source, *media.samples_at, width))
-    return _any_in_decoded(source, stream, bits)
+        chunks = _checked(_stored(source, *media.samples_at, width), should_cancel)
+        return any(_below(chunk, width, width - bits // 8, little) for chunk in chunks)
+    return _any_in_decoded(source, stream, bits, should_cancel)
 
 
 def _stored(source: Path, offset: int, length: int, width: int) -> Iterator[memoryview]:
@@ -73,13 +79,18 @@ def _below(chunk: memoryview, width: int, dropped: int, little: bool) -> bool:
     return bool(words.size and np.bitwise_or.reduce(words) & ((1 << 8 * dropped) - 1))
 
 
-def _any_in_decoded(source: Path, stream: AudioStream, bits: int) -> bool:
+def _any_in_decoded(source: Path, stream: AudioStream, bits: int, should_cancel: Callable[[], bool]) -> bool:
     """The stream decoded to 32-bit samples (the source's bits at the top): is any bit below the
     step set? True as well when the decoding fails: the encoding will say why."""
     command = [ffmpeg_binary(), "-nostdin", "-v", "error", "-i", str(source), "-map", f"0:{stream.index}",
                "-f", "s32le", "-"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0) as process:
-        found = any(_below(chunk, 4, 4 - bits // 8, little=True) for chunk in _filled(process.stdout))
+        chunks = _checked(_filled(process.stdout), should_cancel)
+        try:
+            found = any(_below(chunk, 4, 4 - bits // 8, little=True) for chunk in chunks)
+        except ConversionCanceled:
+            process.kill()
+            raise
         if found:
             process.kill()
     return found or process.returncode != 0
@@ -97,3 +108,10 @@ def _filled(pipe) -> Iterator[memoryview]:
             filled = 0
     if filled:
         yield buffer[:filled]
+
+
+def _checked(chunks: Iterator[memoryview], should_cancel: Callable[[], bool]) -> Iterator[memoryview]:
+    for chunk in chunks:
+        if should_cancel():
+            raise ConversionCanceled()
+        yield chunk

@@ -166,7 +166,7 @@ def encode_stream(
     # Integer PCM cannot go beyond full scale: it is not measured, so it costs nothing. (Lossy decoders'
     # small overs are not measured either: that would slow every lossy conversion by ~15%.)
     meter = [CLIP_METER] if is_lossless_float(stream) else []
-    dither = dither_filters(target.bits, source, media, stream)
+    dither = dither_filters(target.bits, source, media, stream, should_cancel)
 
     def run(args: list[str], progress_from: float, progress_to: float) -> str:
         progress = _scaled(on_progress, progress_from, progress_to)

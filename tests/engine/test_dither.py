@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 
 from converter.engine import dither
+from converter.engine.errors import ConversionCanceled
+from converter.engine.probe import probe
 from tests import media
 
 from .helpers import single_output
@@ -107,3 +109,12 @@ def test_a_24_bit_flac_is_dithered(media_dir, out_dir):
     from_wav = single_output(source, out_dir / "wav", audio_bitdepth=16)
     from_flac = single_output(deep, out_dir / "flac", audio_bitdepth=16)
     assert media.pcm(from_flac.path, "s16le") == media.pcm(from_wav.path, "s16le")
+
+
+@pytest.mark.parametrize("suffix", ["wav", "flac"])
+def test_looking_at_the_low_bits_stops_on_a_cancel(media_dir, wav16, suffix):
+    padded = media_dir / f"padded-to-cancel.{suffix}"
+    media.ffmpeg("-i", str(wav16), *(FLAC_24 if suffix == "flac" else ("-c:a", "pcm_s24le")), str(padded))
+    found = probe(padded)
+    with pytest.raises(ConversionCanceled):
+        dither.dither_filters(16, padded, found, found.audio[0], should_cancel=lambda: True)
