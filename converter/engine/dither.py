@@ -25,6 +25,7 @@ from .errors import ConversionCanceled
 from .ffmpeg import ffmpeg_binary
 from .probe import AudioStream, MediaInfo, is_lossless_float
 
+DITHER_REPORT = "Triangular (TPDF), ±1 step"  # the output's report says so, for an archive's records
 _SCAN_BYTES = 1 << 22  # per step of the low bits' scan: a genuinely deeper file stops at its first
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from converter.options import seconds_from_hms
 
-from .dither import dither_filters
+from .dither import DITHER_REPORT, dither_filters
 from .errors import InputRejected, hms
 from .ffmpeg import run_ffmpeg
 from .flac import RAW_8BIT_ARGS, encode_8bit, ffmpeg_flac_args, streaminfo
@@ -203,6 +203,8 @@ def encode_stream(
                seek_points(destination, report["sample_rate"], report["samples"]))
     if clipped := _clipping_warning(last_log[0], target.bits):
         loudness["warnings"] = [*loudness.get("warnings", []), clipped]
+    if dither:
+        report["dither"] = DITHER_REPORT
     return _json_safe(report | loudness)
 
 

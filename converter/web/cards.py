@@ -38,6 +38,7 @@ _REPORT_LABELS = {
     "normalization": ("Loudness adjustment", ""),
     "members": ("Files in the ZIP", ""),
     "speech_language": ("Speech language", ""),
+    "dither": ("Dither", ""),
 }
 
 # The engine's normalisation methods (engine/loudness.py Plan.method), in a broadcaster's words.

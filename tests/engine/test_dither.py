@@ -55,6 +55,7 @@ def test_a_tone_below_one_step_keeps_its_level_without_offset(media_dir, out_dir
     source = _tone(media_dir / f"quiet-{codec}-{bits}.wav", codec, -20 * np.log10(out_scale))
     output = single_output(source, out_dir, audio_bitdepth=bits)
     assert output.report["bits_per_sample"] == bits
+    assert output.report["dither"] == "Triangular (TPDF), ±1 step"
 
     wanted = _in_steps(source, in_format, in_dtype, in_scale, out_scale)
     got = _in_steps(output.path, out_format, out_dtype, out_scale, out_scale)
@@ -82,6 +83,7 @@ def test_16_bit_audio_in_a_24_bit_file_keeps_its_samples(media_dir, out_dir, wav
     media.ffmpeg("-i", str(wav16), "-c:a", codec, str(padded))
     output = single_output(padded, out_dir, audio_bitdepth=16)
     assert media.pcm(output.path, "s16le") == media.pcm(wav16, "s16le")
+    assert "dither" not in output.report
 
 
 def test_one_low_bit_at_the_end_is_enough_to_dither(media_dir, out_dir, wav16, monkeypatch):

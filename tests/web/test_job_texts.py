@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
+from converter.engine.dither import DITHER_REPORT
 from converter.joblog import job_status_event
 from converter.models import Job, JobInput
 from tests.web.conftest import add_output, make_job
@@ -85,6 +86,13 @@ def test_the_report_says_how_loudness_was_changed_in_words(alice_client, team, a
     html = alice_client.get(reverse("job_status", args=[job.pk]), **HTMX).content.decode()
     assert "<dt>Loudness adjustment</dt><dd>Loudness range compressed, peaks limited</dd>" in html
     assert "Normalization" not in html
+
+
+def test_the_report_names_the_dither(alice_client, team, alice):
+    job = make_job(team, alice, status=Job.Status.COMPLETED, progress=100.0)
+    add_output(job, report={"bits_per_sample": 16, "dither": DITHER_REPORT})
+    html = alice_client.get(reverse("job_status", args=[job.pk]), **HTMX).content.decode()
+    assert "<dt>Dither</dt><dd>Triangular (TPDF), ±1 step</dd>" in html
 
 
 def test_the_rate_help_matches_the_selects_empty_choice(alice_client):
