@@ -24,6 +24,7 @@ from .loudness import (
     report_fields,
     rms_limited_warning,
 )
+from .pcm_direct import can_encode_directly, encode_directly
 from .probe import AudioStream, MediaInfo, is_lossless_float, natural_bit_depth
 from .seektable import seek_points
 from .tags import NO_FFMPEG_TAGS, extract_cover, vorbis_comments, write_tags
@@ -176,7 +177,15 @@ def encode_stream(
     last_log = [""]  # the final encode pass's log, checked for decoding errors
 
     def encode(filters: list[str], progress_from: float = 0.0) -> str:
-        filter_args = _filter_args(filters + meter + dither, work_dir / f"{destination.stem}.filters")
+        filters = filters + meter + dither
+        kept = (target.sample_rate, target.channels, target.bits)
+        if not filters and can_encode_directly(media, stream, kept):
+            progress = _scaled(on_progress, progress_from, 1.0)
+            encode_directly(source, media, stream, destination, on_progress=progress,
+                            should_cancel=should_cancel, deadline=deadline)
+            last_log[0] = ""
+            return ""
+        filter_args = _filter_args(filters, work_dir / f"{destination.stem}.filters")
         if target.bits != 8:
             last_log[0] = run([*input_args, *filter_args, *ffmpeg_flac_args(target.bits), *NO_FFMPEG_TAGS,
                                "-y", str(destination)], progress_from, 1.0)

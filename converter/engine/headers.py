@@ -19,6 +19,9 @@ _RIFF_INFO = {b"IART": "artist", b"ICMT": "comment", b"ICOP": "copyright", b"ICR
               b"ILNG": "language", b"INAM": "title", b"IPRD": "album", b"IPRT": "track", b"ITRK": "track",
               b"ISFT": "encoder", b"ITCH": "encoded_by"}
 _WAV_PCM, _WAV_FLOAT, _WAV_EXTENSIBLE = 1, 3, 0xFFFE
+# The speakers ffmpeg assumes for one and two channels (FC; FL+FR). Another mask (a stereo pair
+# said to be FC+LFE...) is a layout ffmpeg carries into the FLAC's tags: its probe reads it.
+_PLAIN_MASKS = {1: 0x4, 2: 0x3}
 # A 16-bit WAV's "PCM" may be a compressed stream: a DTS CD's tracks, or IEC 61937 (S/PDIF)
 # bursts of AC-3 or DTS. ffmpeg's demuxer probes such a WAV's samples for them (its spdif check
 # reads 64 KiB); a sync word in as many bytes sends the file to that probe. 4 bytes of noise-like
@@ -88,8 +91,8 @@ def _wav(file, file_size: int) -> MediaInfo | None:
                 return None
             tag, channels, rate, _byte_rate, block, bits = struct.unpack("<HHIIHH", fmt[:16])
             if tag == _WAV_EXTENSIBLE and len(fmt) >= 26:
-                valid_bits, _mask, tag = struct.unpack("<HIH", fmt[18:26])
-                if valid_bits != bits:
+                valid_bits, mask, tag = struct.unpack("<HIH", fmt[18:26])
+                if valid_bits != bits or mask not in (0, _PLAIN_MASKS.get(channels, mask)):
                     return None
             kind = (tag == _WAV_FLOAT, bits, "le")
             # An inconsistent header (7-bit samples, block align 0...) is for ffmpeg to judge, not to divide.

@@ -51,14 +51,18 @@ def test_other_containers_are_left_to_ffmpeg(corpus_dir):
     assert read_header(media.corpus_file(corpus_dir, "mp3.mp3")) is None
 
 
-def test_the_default_conversion_runs_one_ffmpeg_process(wav16, out_dir, monkeypatch):
+@pytest.mark.parametrize(("options", "processes"), [({}, 0), ({"channels": "mono"}, 1)])
+def test_a_wav_is_converted_with_no_probe_and_at_most_one_ffmpeg_process(options, processes, wav16, out_dir,
+                                                                          monkeypatch):
+    """No process at all for its samples as they are (engine/pcm_direct.py)."""
     commands = []
     run = encoding.run_ffmpeg
     monkeypatch.setattr(encoding, "run_ffmpeg", lambda args, **kw: commands.append(args) or run(args, **kw))
     monkeypatch.setattr(probe, "probe_with_ffmpeg", lambda path: pytest.fail("probed with ffmpeg"))
-    single_output(wav16, out_dir)
-    assert len(commands) == 1
-    assert commands[0][commands[0].index("-probesize") + 1] == "32768"  # the header said it all
+    single_output(wav16, out_dir, **options)
+    assert len(commands) == processes
+    for command in commands:
+        assert command[command.index("-probesize") + 1] == "32768"  # the header said it all
 
 
 # A DTS CD's tracks, and S/PDIF captures, are WAVs whose 16-bit stereo "PCM" is a 5.1 stream.

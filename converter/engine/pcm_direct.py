@@ -1,0 +1,303 @@
+"""Integer PCM from a WAV or AIFF, kept as it is, encoded to FLAC in this process, on every core
+it may use.
+
+The most common conversion (a WAV to a FLAC of the same rate, channels and depth) needs no
+decoder and no filter, only libavcodec's FLAC encoder, which runs on one core: the engine's
+ffmpeg command spent 0.39-0.49 s on a 10-minute WAV, almost all of it in that encoder. Here the
+samples are read from the file (headers.py found them) and given to the same encoder through
+PyAV, which lets go of the GIL while it encodes; a long file is cut into parts, one per core, at
+block boundaries, encoded side by side. FLAC blocks are encoded independently, so the parts'
+frames are the frames one encoder writes, except for the number in each frame's header (and the
+header's CRC-8, the frame's CRC-16): a part's frames are renumbered as they come. STREAMINFO's
+MD5 covers every sample in order: it is computed here, beside the encoders, and the muxer's
+STREAMINFO patched. The FLAC is the ffmpeg command's to the byte (tests/engine/test_pcm_direct.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import anycrc
+import av
+import numpy as np
+
+from .errors import ConversionCanceled
+from .ffmpeg import TimeLimitExceeded
+from .flac import BLOCK_SIZE
+from .probe import AudioStream, MediaInfo
+
+# codec (as headers.py names it) -> (bytes per sample, byte order)
+_CODECS = {"pcm_s16le": (2, "<"), "pcm_s16be": (2, ">"), "pcm_s24le": (3, "<"), "pcm_s24be": (3, ">")}
+_LAYOUTS = {1: "mono", 2: "stereo"}  # more channels: the WAV's channel mask is ffmpeg's to read
+_BLOCKS_PER_READ = 64  # 1 MiB of 16-bit stereo
+PART_MIN_SECONDS = 30.0  # a part shorter than this is not worth the MD5's extra pass over the samples
+_MD5_READ = 4 << 20
+_WAIT = 0.05  # seconds between two looks at cancel, time limit and progress
+_CRC8 = anycrc.Model("CRC8-SMBUS")  # FLAC's frame header CRC: x^8 + x^2 + x + 1, from 0
+_CRC16 = anycrc.Model("CRC16-UMTS")  # FLAC's frame CRC: x^16 + x^15 + x^2 + 1, from 0
+
+
+def can_encode_directly(media: MediaInfo, stream: AudioStream, rate_channels_bits: tuple[int, int, int]
+                        ) -> bool:
+    """Whether the FLAC (with no filter) keeps the file's samples: same rate, channels and depth."""
+    kept = (stream.sample_rate, stream.channels, stream.bits_per_sample)
+    return (media.samples_at is not None and stream.codec in _CODECS and stream.channels in _LAYOUTS
+            and rate_channels_bits == kept)
+
+
+@dataclass(frozen=True)
+class _Samples:
+    """Where a file's samples lie, and how to hand them to the encoder and to the MD5."""
+
+    fd: int
+    offset: int
+    frames: int
+    channels: int
+    rate: int
+    width: int  # bytes per sample
+    order: str  # "<" or ">"
+
+    @property
+    def frame_bytes(self) -> int:
+        return self.width * self.channels
+
+    def read(self, first: int, count: int) -> bytes:
+        """`count` frames from frame `first` (os.pread: the threads share no file position)."""
+        wanted = count * self.frame_bytes
+        raw = os.pread(self.fd, wanted, self.offset + first * self.frame_bytes)
+        if len(raw) < wanted:
+            raise OSError("The input file shrank while it was being converted")
+        return raw
+
+    def for_encoder(self, raw: bytes) -> np.ndarray:
+        """Native s16, or s32 holding 24 bits in its top three bytes (as ffmpeg's decoder gives them)."""
+        if self.width == 2:
+            return np.frombuffer(raw, dtype=f"{self.order}i2").astype(np.int16, copy=False)
+        widened = np.zeros((len(raw) // 3, 4), dtype=np.uint8)
+        widened[:, 1:] = self._triples(raw)
+        return widened.view("<i4").reshape(-1)
+
+    def for_md5(self, raw: bytes) -> bytes:
+        """FLAC's MD5 hashes little-endian samples of the stream's width: a WAV's bytes as they are."""
+        if self.order == "<":
+            return raw
+        if self.width == 2:
+            return np.frombuffer(raw, dtype=">i2").astype("<i2").tobytes()
+        return self._triples(raw).tobytes()
+
+    def _triples(self, raw: bytes) -> np.ndarray:
+        triples = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 3)
+        return triples if self.order == "<" else triples[:, ::-1]
+
+
+def encode_directly(source: Path, media: MediaInfo, stream: AudioStream, destination: Path, *,
+                    on_progress: Callable[[float], None] | None = None,
+                    should_cancel: Callable[[], bool] | None = None,
+                    deadline: float | None = None) -> None:
+    """Write `destination` as ffmpeg_flac_args(bits) would, from the samples headers.py located.
+
+    should_cancel, the deadline and on_progress are called from this thread only (should_cancel
+    reads the database, whose connections are per thread)."""
+    width, order = _CODECS[stream.codec]
+    offset, size = media.samples_at
+    with ExitStack() as files:
+        fd = files.enter_context(open(source, "rb")).fileno()
+        samples = _Samples(fd, offset, size // (width * stream.channels), stream.channels, stream.sample_rate,
+                           width, order)
+        first, *others = _part_bounds(samples)
+        parts = [_Part(samples, *first, destination)]
+        parts += [_Part(samples, *bounds, files.enter_context(tempfile.TemporaryFile(dir=destination.parent)))
+                  for bounds in others]
+        md5 = _run(parts, samples, on_progress, should_cancel, deadline)
+        if md5 is not None:
+            _join(destination, parts, samples, md5)
+
+
+def _part_bounds(samples: _Samples) -> list[tuple[int, int]]:
+    """(first frame, end frame) of each part: one per core this process may use, at block boundaries."""
+    blocks = -(-samples.frames // BLOCK_SIZE)
+    by_length = int(samples.frames / (PART_MIN_SECONDS * samples.rate))
+    count = max(1, min(usable_cores(), by_length, blocks))
+    starts = [blocks * number // count * BLOCK_SIZE for number in range(count)]
+    return list(zip(starts, [*starts[1:], samples.frames], strict=True))
+
+
+def usable_cores() -> int:
+    """The cores this thread may run on (providers/cores.py keeps a conversion beside others to one)."""
+    return len(os.sched_getaffinity(0))
+
+
+class _Part:
+    """One encoder over frames first..end, in a thread of its own. The first part writes the FLAC
+    through libavformat's muxer; the others write their renumbered frames to a temporary file."""
+
+    def __init__(self, samples: _Samples, first: int, end: int, into: Path | BinaryIO):
+        """into: the FLAC's path (the first part), or the file taking a later part's frames."""
+        self.samples, self.first, self.end = samples, first, end
+        self.destination, self.frames_file = (into, None) if isinstance(into, Path) else (None, into)
+        self.done = 0  # frames encoded
+        self.sizes = [1 << 24, 0]  # smallest and largest frame written
+        self.error: BaseException | None = None
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._encode_guarded, name=f"flac-part-{first}", daemon=True)
+
+    def _encode_guarded(self) -> None:
+        try:
+            self._encode()
+        except BaseException as error:  # noqa: BLE001 -- handed to the calling thread
+            self.error = error
+
+    def _encode(self) -> None:
+        samples = self.samples
+        layout = _LAYOUTS[samples.channels]
+        sample_format = "s16" if samples.width == 2 else "s32"
+        options = {"frame_size": str(BLOCK_SIZE), "bits_per_raw_sample": str(samples.width * 8)}
+        if self.destination is not None:
+            # +bitexact, as NO_FFMPEG_TAGS gives the command: no version in the Vorbis comment's vendor.
+            output = av.open(str(self.destination), "w", "flac", container_options={"fflags": "+bitexact"})
+            encoder = output.add_stream("flac", rate=samples.rate, layout=layout, format=sample_format)
+            encoder.codec_context.options = options
+
+            def write(packets):
+                for packet in packets:
+                    self._sized(packet.size)
+                output.mux(packets)
+        else:
+            output = None
+            encoder = av.CodecContext.create("flac", "w")
+            encoder.sample_rate, encoder.layout, encoder.format = samples.rate, layout, sample_format
+            encoder.options = options
+            number = [self.first // BLOCK_SIZE]
+
+            def write(packets):
+                for packet in packets:
+                    if packet.size:
+                        frame = _renumbered(bytes(packet), number[0])
+                        self._sized(len(frame))
+                        self.frames_file.write(frame)
+                        number[0] += 1
+        try:
+            position = self.first
+            while position < self.end and not self.stop.is_set():
+                count = min(BLOCK_SIZE * _BLOCKS_PER_READ, self.end - position)
+                values = samples.for_encoder(samples.read(position, count))
+                for start in range(0, count * samples.channels, BLOCK_SIZE * samples.channels):
+                    block = values[start:start + BLOCK_SIZE * samples.channels]
+                    frame = av.AudioFrame.from_ndarray(block.reshape(1, -1), format=sample_format,
+                                                       layout=layout)
+                    frame.sample_rate = samples.rate
+                    write(encoder.encode(frame))
+                position += count
+                self.done = position - self.first
+            if not self.stop.is_set():
+                write(encoder.encode(None))
+        finally:
+            if output is not None:
+                output.close()
+
+    def _sized(self, size: int) -> None:
+        """Count a frame of `size` bytes in the smallest and largest (STREAMINFO states both)."""
+        if size:  # the encoder's last packet is empty: it carries its STREAMINFO
+            self.sizes = [min(self.sizes[0], size), max(self.sizes[1], size)]
+
+
+def _run(parts: list[_Part], samples: _Samples, on_progress, should_cancel, deadline) -> bytes | None:
+    """Run the parts; meanwhile hash the samples (when there are several) and look at cancel, time
+    limit and progress every _WAIT. Returns the MD5, or None when one encoder saw every sample."""
+    md5 = hashlib.md5() if len(parts) > 1 else None
+    hashed = 0
+    for part in parts:
+        part.thread.start()
+    try:
+        for part in parts:
+            while part.thread.is_alive():
+                _check(should_cancel, deadline)
+                if md5 is not None and hashed < samples.frames:
+                    count = min(_MD5_READ // samples.frame_bytes, samples.frames - hashed)
+                    md5.update(samples.for_md5(samples.read(hashed, count)))
+                    hashed += count
+                else:
+                    part.thread.join(_WAIT)
+                if on_progress is not None:
+                    on_progress(sum(each.done for each in parts) / samples.frames)
+            if part.error is not None:
+                raise part.error
+    finally:
+        for part in parts:
+            part.stop.set()
+        for part in parts:
+            part.thread.join()
+    while md5 is not None and hashed < samples.frames:
+        count = min(_MD5_READ // samples.frame_bytes, samples.frames - hashed)
+        md5.update(samples.for_md5(samples.read(hashed, count)))
+        hashed += count
+    return md5.digest() if md5 is not None else None
+
+
+def _join(destination: Path, parts: list[_Part], samples: _Samples, md5: bytes) -> None:
+    """Append the other parts' frames to the first part's FLAC, and give its STREAMINFO (at byte 8)
+    the whole stream's frame sizes, sample count and MD5."""
+    smallest = min(part.sizes[0] for part in parts)
+    largest = max(part.sizes[1] for part in parts)
+    with open(destination, "r+b") as flac:
+        flac.seek(0, os.SEEK_END)
+        for part in parts[1:]:
+            part.frames_file.flush()
+            length, copied = part.frames_file.seek(0, os.SEEK_END), 0
+            while copied < length:  # in the kernel, no copy through Python
+                copied += os.copy_file_range(part.frames_file.fileno(), flac.fileno(), length - copied,
+                                             copied)
+        flac.seek(8)
+        info = bytearray(flac.read(34))
+        info[4:10] = smallest.to_bytes(3, "big") + largest.to_bytes(3, "big")
+        # sample rate (20 bits), channels - 1 (3), bits - 1 (5), then the sample count (36)
+        packed = int.from_bytes(info[10:18], "big") >> 36 << 36 | samples.frames
+        info[10:18] = packed.to_bytes(8, "big")
+        info[18:34] = md5
+        flac.seek(8)
+        flac.write(info)
+
+
+def _renumbered(frame: bytes, number: int) -> bytes:
+    """A fixed-blocksize frame given another frame number: its header's UTF-8-style coded number,
+    then the header's CRC-8 and the frame's CRC-16 again (RFC 9639, 9.1)."""
+    coded = _coded_length(frame[4])
+    end = 4 + coded
+    block_code, rate_code = frame[2] >> 4, frame[2] & 0x0F
+    end += {6: 1, 7: 2}.get(block_code, 0) + {12: 1, 13: 2, 14: 2}.get(rate_code, 0)
+    header = frame[:4] + _utf8_number(number) + frame[4 + coded:end]
+    header += bytes([_CRC8.calc(header)])
+    body = header + frame[end + 1:-2]
+    return body + _CRC16.calc(body).to_bytes(2, "big")
+
+
+def _coded_length(first: int) -> int:
+    """Bytes in a coded number, from its first byte: 0xxxxxxx is 1, 110xxxxx 2 ... 1111110x 6."""
+    return 1 if first < 0x80 else 8 - (~first & 0xFF).bit_length()
+
+
+def _utf8_number(number: int) -> bytes:
+    if number < 0x80:
+        return bytes([number])
+    length = 2
+    while number >= 1 << (5 * length + 1):
+        length += 1
+    tail = [0x80 | (number >> 6 * shift & 0x3F) for shift in range(length - 1)][::-1]
+    lead = (0xFF << (8 - length) & 0xFF) | number >> 6 * (length - 1)
+    return bytes([lead, *tail])
+
+
+def _check(should_cancel: Callable[[], bool] | None, deadline: float | None) -> None:
+    if should_cancel is not None and should_cancel():
+        raise ConversionCanceled()
+    if deadline is not None and time.monotonic() > deadline:
+        raise TimeLimitExceeded()

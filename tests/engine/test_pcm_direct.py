@@ -1,0 +1,171 @@
+"""WAV and AIFF samples kept as they are, encoded in-process (engine/pcm_direct.py): the FLAC is the
+one the ffmpeg command writes, to the byte, and anything that needs more goes to ffmpeg."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from converter.engine import encoding, pcm_direct
+from converter.engine.errors import ConversionCanceled
+from converter.engine.ffmpeg import TimeLimitExceeded
+from converter.engine.headers import read_header
+from tests import media
+
+from .helpers import single_output
+
+# name -> (seconds, rate, channels, codec, container extras); sizes around one block (4096 frames)
+SOURCES = {
+    "16-bit stereo WAV": (61.0, 44100, 2, "pcm_s16le", ()),  # over a minute: it gets a seek table
+    "16-bit mono WAV, one frame short of a block": (4095 / 8000, 8000, 1, "pcm_s16le", ()),
+    "16-bit stereo WAV, one frame over a block": (4097 / 8000, 8000, 2, "pcm_s16le", ()),
+    "16-bit WAV of one frame": (1 / 8000, 8000, 1, "pcm_s16le", ()),
+    "24-bit stereo WAV": (3.0, 96000, 2, "pcm_s24le", ()),  # WAVE_FORMAT_EXTENSIBLE, as ffmpeg writes it
+    "16-bit AIFF (big-endian)": (2.0, 44100, 2, "pcm_s16be", ()),
+    "24-bit mono AIFF": (2.5, 48000, 1, "pcm_s24be", ()),
+    "tagged WAV": (2.0, 44100, 2, "pcm_s16le", ("-metadata", "title=Kept", "-metadata", "artist=Us")),
+}
+
+
+def _source(directory, name: str):
+    seconds, rate, channels, codec, extras = SOURCES[name]
+    suffix = ".aiff" if codec.endswith("be") else ".wav"
+    path = directory / (name.replace(" ", "_").replace(",", "").replace("(", "").replace(")", "") + suffix)
+    if not path.exists():
+        media.tone(path, seconds=seconds, rate=rate, channels=channels, codec=codec, extra=extras)
+    return path
+
+
+@pytest.fixture
+def direct_calls(monkeypatch) -> list:
+    calls = []
+    original = pcm_direct.encode_directly
+
+    def counted(*args, **kwargs):
+        calls.append(args[0])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(encoding, "encode_directly", counted)
+    return calls
+
+
+def _same_as_ffmpegs(source, tmp_path, monkeypatch) -> None:
+    direct = single_output(source, tmp_path / "direct")
+    monkeypatch.setattr(encoding, "can_encode_directly", lambda *args: False)
+    by_ffmpeg = single_output(source, tmp_path / "ffmpeg")
+    assert direct.path.read_bytes() == by_ffmpeg.path.read_bytes()
+    assert direct.report == by_ffmpeg.report
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_the_flac_is_the_ffmpeg_commands_to_the_byte(name, media_dir, tmp_path, direct_calls, monkeypatch):
+    source = _source(media_dir, name)
+    _same_as_ffmpegs(source, tmp_path, monkeypatch)
+    assert direct_calls == [source]
+
+
+@pytest.mark.parametrize(("mask", "direct"), [(0, True), (0x3, True), (0xC, False), (0x600, False)])
+def test_a_stereo_pair_on_other_speakers_goes_to_ffmpeg(mask, direct, media_dir, tmp_path, direct_calls,
+                                                        monkeypatch):
+    """ffmpeg names FC+LFE or side speakers in the FLAC's tags (WAVEFORMATEXTENSIBLE_CHANNEL_MASK);
+    no mask, or FL+FR, is plain stereo."""
+    wav = bytearray(_source(media_dir, "24-bit stereo WAV").read_bytes())
+    mask_at = wav.find(b"fmt ") + 8 + 20
+    wav[mask_at:mask_at + 4] = mask.to_bytes(4, "little")
+    source = tmp_path / f"mask-{mask}.wav"
+    source.write_bytes(wav)
+    _same_as_ffmpegs(source, tmp_path, monkeypatch)
+    assert direct_calls == ([source] if direct else [])
+
+
+@pytest.mark.parametrize("options", [
+    {"channels": "mono"}, {"frequency": 22050}, {"audio_bitdepth": 24}, {"audio_bitdepth": 8},
+    {"start": "00:00:01"}, {"normalize": True, "normalize_type": "ebu"},
+])
+def test_any_change_to_the_samples_goes_to_ffmpeg(options, wav16, out_dir, direct_calls):
+    output = single_output(wav16, out_dir, **options)
+    assert direct_calls == [] and output.report["samples"] > 0
+
+
+@pytest.mark.parametrize("codec", ["pcm_f32le", "pcm_u8", "pcm_s32le"])
+def test_other_sample_formats_go_to_ffmpeg(codec, tmp_path, direct_calls):
+    source = media.tone(tmp_path / f"{codec}.wav", seconds=1.0, codec=codec)
+    single_output(source, tmp_path / "out")
+    assert direct_calls == []
+
+
+def test_more_than_two_channels_go_to_ffmpeg(tmp_path, direct_calls):
+    """A WAV's channel mask says which six speakers: ffmpeg reads it."""
+    source = media.tone(tmp_path / "six.wav", seconds=1.0, channels=6)
+    assert single_output(source, tmp_path / "out").report["channels"] == 6
+    assert direct_calls == []
+
+
+def test_a_cancel_stops_the_encoding(wav16, tmp_path):
+    info = read_header(wav16)
+    with pytest.raises(ConversionCanceled):
+        pcm_direct.encode_directly(wav16, info, info.audio[0], tmp_path / "out.flac",
+                                   should_cancel=lambda: True)
+
+
+@pytest.fixture
+def three_cores(monkeypatch) -> list[int]:
+    """Three parts wherever they fit; returns the number of parts of each encoding."""
+    counts = []
+    bounds = pcm_direct._part_bounds
+    monkeypatch.setattr(pcm_direct, "usable_cores", lambda: 3)
+    monkeypatch.setattr(pcm_direct, "PART_MIN_SECONDS", 0.25)
+    monkeypatch.setattr(pcm_direct, "_part_bounds", lambda samples: counts.append(len(bounds(samples)))
+                        or bounds(samples))
+    return counts
+
+
+@pytest.mark.parametrize("name", ["16-bit stereo WAV", "24-bit stereo WAV", "16-bit AIFF (big-endian)",
+                                  "24-bit mono AIFF", "16-bit stereo WAV, one frame over a block"])
+def test_a_file_encoded_in_parts_is_the_same_flac(name, media_dir, tmp_path, three_cores, monkeypatch):
+    """Parts renumber their frames, and the MD5 of all samples (little-endian, as FLAC hashes them:
+    AIFF's are swapped) replaces the first part's."""
+    _same_as_ffmpegs(_source(media_dir, name), tmp_path, monkeypatch)
+    assert three_cores[0] == (2 if "over a block" in name else 3)
+
+
+def test_frame_numbers_of_every_coded_length_are_renumbered(tmp_path, three_cores, monkeypatch):
+    """2,100 blocks in three parts: the second part's numbers (700...) take two bytes where its
+    encoder wrote one, the third's cross 2,048 (three bytes)."""
+    source = media.tone(tmp_path / "long.wav", seconds=2100 * 4096 / 8000, rate=8000, channels=1)
+    _same_as_ffmpegs(source, tmp_path, monkeypatch)
+    assert three_cores == [3]
+
+
+def test_a_cancel_stops_every_part(wav16, tmp_path, three_cores):
+    info = read_header(wav16)
+    asked = []
+    with pytest.raises(ConversionCanceled):
+        pcm_direct.encode_directly(wav16, info, info.audio[0], tmp_path / "out.flac",
+                                   should_cancel=lambda: asked.append(1) or len(asked) > 1)
+    assert three_cores == [3]
+    assert not [thread for thread in threading.enumerate() if thread.name.startswith("flac-part")]
+
+
+def test_a_file_cut_short_during_the_encoding_fails_with_a_message(wav16, tmp_path, three_cores):
+    source = tmp_path / "cut.wav"
+    source.write_bytes(wav16.read_bytes())
+    info = read_header(source)
+    with open(source, "r+b") as file:
+        file.truncate(source.stat().st_size // 2)
+    with pytest.raises(OSError, match="shrank"):
+        pcm_direct.encode_directly(source, info, info.audio[0], tmp_path / "out.flac")
+
+
+def test_the_time_limit_stops_the_encoding(wav16, tmp_path):
+    info = read_header(wav16)
+    with pytest.raises(TimeLimitExceeded):
+        pcm_direct.encode_directly(wav16, info, info.audio[0], tmp_path / "out.flac", deadline=0.0)
+
+
+def test_progress_climbs_to_the_end(wav16, tmp_path):
+    info = read_header(wav16)
+    seen = []
+    pcm_direct.encode_directly(wav16, info, info.audio[0], tmp_path / "out.flac", on_progress=seen.append)
+    assert seen == sorted(seen) and seen[-1] == 1.0
