@@ -148,15 +148,15 @@ class _Part:
         self.sizes = [1 << 24, 0]  # smallest and largest frame written
         self.error: BaseException | None = None
         self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._encode_guarded, name=f"flac-part-{first}", daemon=True)
+        self.thread = threading.Thread(target=self._encode_in_thread, name=f"flac-part-{first}", daemon=True)
 
-    def _encode_guarded(self) -> None:
+    def _encode_in_thread(self) -> None:
         try:
-            self._encode()
+            self.encode()
         except BaseException as error:  # noqa: BLE001 -- handed to the calling thread
             self.error = error
 
-    def _encode(self) -> None:
+    def encode(self, between_reads: Callable[[], None] = lambda: None) -> None:
         samples = self.samples
         layout = _LAYOUTS[samples.channels]
         sample_format = "s16" if samples.width == 2 else "s32"
@@ -188,6 +188,7 @@ class _Part:
         try:
             position = self.first
             while position < self.end and not self.stop.is_set():
+                between_reads()
                 count = min(BLOCK_SIZE * _BLOCKS_PER_READ, self.end - position)
                 values = samples.for_encoder(samples.read(position, count))
                 for start in range(0, count * samples.channels, BLOCK_SIZE * samples.channels):
@@ -211,24 +212,31 @@ class _Part:
 
 
 def _run(parts: list[_Part], samples: _Samples, on_progress, should_cancel, deadline) -> bytes | None:
-    """Run the parts; meanwhile hash the samples (when there are several) and look at cancel, time
-    limit and progress every _WAIT. Returns the MD5, or None when one encoder saw every sample."""
-    md5 = hashlib.md5() if len(parts) > 1 else None
-    hashed = 0
+    """Run the parts, looking at cancel, time limit and progress between reads (one part) or every
+    _WAIT while hashing the samples beside the encoders (several). Returns the MD5, or None when
+    one encoder saw every sample."""
+    def look() -> None:
+        _check(should_cancel, deadline)
+        if on_progress is not None:
+            on_progress(sum(part.done for part in parts) / samples.frames)
+
+    if len(parts) == 1:
+        # In this thread: handing over to a thread and back cost ~3 ms a 30-second clip under the
+        # worker's SCHED_BATCH, where a woken thread waits for the running one's time slice.
+        parts[0].encode(between_reads=look)
+        look()
+        return None
+    md5, hashed = hashlib.md5(), 0
     for part in parts:
         part.thread.start()
     try:
         for part in parts:
             while part.thread.is_alive():
-                _check(should_cancel, deadline)
-                if md5 is not None and hashed < samples.frames:
-                    count = min(_MD5_READ // samples.frame_bytes, samples.frames - hashed)
-                    md5.update(samples.for_md5(samples.read(hashed, count)))
-                    hashed += count
+                look()
+                if hashed < samples.frames:
+                    hashed += _hash(md5, samples, hashed)
                 else:
                     part.thread.join(_WAIT)
-                if on_progress is not None:
-                    on_progress(sum(each.done for each in parts) / samples.frames)
             if part.error is not None:
                 raise part.error
     finally:
@@ -236,11 +244,17 @@ def _run(parts: list[_Part], samples: _Samples, on_progress, should_cancel, dead
             part.stop.set()
         for part in parts:
             part.thread.join()
-    while md5 is not None and hashed < samples.frames:
-        count = min(_MD5_READ // samples.frame_bytes, samples.frames - hashed)
-        md5.update(samples.for_md5(samples.read(hashed, count)))
-        hashed += count
-    return md5.digest() if md5 is not None else None
+    while hashed < samples.frames:
+        hashed += _hash(md5, samples, hashed)
+    look()
+    return md5.digest()
+
+
+def _hash(md5, samples: _Samples, first: int) -> int:
+    """Hash the next frames from `first` on; returns how many."""
+    count = min(_MD5_READ // samples.frame_bytes, samples.frames - first)
+    md5.update(samples.for_md5(samples.read(first, count)))
+    return count
 
 
 def _join(destination: Path, parts: list[_Part], samples: _Samples, md5: bytes) -> None:
