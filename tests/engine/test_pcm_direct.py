@@ -3,7 +3,9 @@ one the ffmpeg command writes, to the byte, and anything that needs more goes to
 
 from __future__ import annotations
 
+import errno
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -156,6 +158,14 @@ def test_a_file_cut_short_during_the_encoding_fails_with_a_message(wav16, tmp_pa
         file.truncate(source.stat().st_size // 2)
     with pytest.raises(OSError, match="shrank"):
         pcm_direct.encode_directly(source, info, info.audio[0], tmp_path / "out.flac")
+
+
+def test_a_full_disk_is_told_as_one(wav16):
+    """ENOSPC, which the local provider reports as DISK_FULL (tests/faults/test_disk_full.py)."""
+    info = read_header(wav16)
+    with pytest.raises(OSError) as raised:
+        pcm_direct.encode_directly(wav16, info, info.audio[0], Path("/dev/full"))
+    assert raised.value.errno == errno.ENOSPC
 
 
 def test_the_time_limit_stops_the_encoding(wav16, tmp_path):

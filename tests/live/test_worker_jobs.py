@@ -43,6 +43,21 @@ def test_worker_converts_an_upload_with_options(worker, live_settings, alice, te
     assert output.sample_rate == 22050 and output.size == output.file.size
 
 
+def test_a_long_wav_encoded_in_parts_by_a_pool_process_holds_its_samples(worker, live_settings, alice, team,
+                                                                          tmp_path):
+    """Over a minute, alone on the worker: engine/pcm_direct.py's parts run in threads of the
+    pool process. The FLAC decodes to the WAV's samples, and STREAMINFO's MD5 is theirs."""
+    import hashlib
+
+    source = media.tone(tmp_path / "long.wav", seconds=75.0, rate=8000, channels=2)
+    job = worker.wait_for(job_create(team=team, user=alice, uploads=[upload(source)], options={}))
+    assert job.status == Job.Status.COMPLETED, job.errors
+    (output,) = job.outputs.all()
+    samples = media.pcm(source, "s16le")
+    assert media.pcm(output.file.path, "s16le") == samples
+    assert output.report["md5"] == hashlib.md5(samples).hexdigest()
+
+
 def test_one_bad_input_fails_alone(worker, live_settings, alice, team, tone_wav):
     empty = SimpleUploadedFile("empty.wav", b"", content_type="audio/wav")
     job = worker.wait_for(job_create(team=team, user=alice, uploads=[empty, upload(tone_wav)],
