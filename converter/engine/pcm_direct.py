@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -161,31 +161,7 @@ class _Part:
         layout = _LAYOUTS[samples.channels]
         sample_format = "s16" if samples.width == 2 else "s32"
         options = {"frame_size": str(BLOCK_SIZE), "bits_per_raw_sample": str(samples.width * 8)}
-        if self.destination is not None:
-            # +bitexact, as NO_FFMPEG_TAGS gives the command: no version in the Vorbis comment's vendor.
-            output = av.open(str(self.destination), "w", "flac", container_options={"fflags": "+bitexact"})
-            encoder = output.add_stream("flac", rate=samples.rate, layout=layout, format=sample_format)
-            encoder.codec_context.options = options
-
-            def write(packets):
-                for packet in packets:
-                    self._sized(packet.size)
-                output.mux(packets)
-        else:
-            output = None
-            encoder = av.CodecContext.create("flac", "w")
-            encoder.sample_rate, encoder.layout, encoder.format = samples.rate, layout, sample_format
-            encoder.options = options
-            number = [self.first // BLOCK_SIZE]
-
-            def write(packets):
-                for packet in packets:
-                    if packet.size:
-                        frame = _renumbered(bytes(packet), number[0])
-                        self._sized(len(frame))
-                        self.frames_file.write(frame)
-                        number[0] += 1
-        try:
+        with self._writing(layout, sample_format, options) as (encoder, write):
             position = self.first
             while position < self.end and not self.stop.is_set():
                 between_reads()
@@ -201,9 +177,38 @@ class _Part:
                 self.done = position - self.first
             if not self.stop.is_set():
                 write(encoder.encode(None))
-        finally:
-            if output is not None:
-                output.close()
+
+    @contextmanager
+    def _writing(self, layout: str, sample_format: str, options: dict[str, str]):
+        """(encoder, write(packets)): the first part muxes into the FLAC file, later parts write
+        their frames renumbered."""
+        if self.destination is None:
+            encoder = av.CodecContext.create("flac", "w")
+            encoder.sample_rate, encoder.layout, encoder.format = self.samples.rate, layout, sample_format
+            encoder.options = options
+            number = [self.first // BLOCK_SIZE]
+
+            def write(packets):
+                for packet in packets:
+                    if packet.size:
+                        frame = _renumbered(bytes(packet), number[0])
+                        self._sized(len(frame))
+                        self.frames_file.write(frame)
+                        number[0] += 1
+
+            yield encoder, write
+            return
+        # +bitexact, as NO_FFMPEG_TAGS gives the command: no version in the Vorbis comment's vendor.
+        with av.open(str(self.destination), "w", "flac", container_options={"fflags": "+bitexact"}) as output:
+            stream = output.add_stream("flac", rate=self.samples.rate, layout=layout, format=sample_format)
+            stream.codec_context.options = options
+
+            def mux(packets):
+                for packet in packets:
+                    self._sized(packet.size)
+                output.mux(packets)
+
+            yield stream, mux
 
     def _sized(self, size: int) -> None:
         """Count a frame of `size` bytes in the smallest and largest (STREAMINFO states both)."""
