@@ -99,6 +99,8 @@ def _wav(file, file_size: int) -> MediaInfo | None:
             if tag not in (_WAV_PCM, _WAV_FLOAT) or kind not in _PCM or not channels or not rate \
                     or block != channels * bits // 8:
                 return None
+            if size % block:  # samples that end inside a frame: ffmpeg's to judge (it calls them corrupt)
+                return None
             # A tag chunk after the audio still needs ffmpeg to read it.
             if offset + size < file_size and not _only_silent_chunks_after(file, offset + size + (size & 1)):
                 return None

@@ -15,7 +15,7 @@ from converter.engine.ffmpeg import TimeLimitExceeded
 from converter.engine.headers import read_header
 from tests import media
 
-from .helpers import single_output
+from .helpers import convert_one, single_output
 
 # name -> (seconds, rate, channels, codec, container extras); sizes around one block (4096 frames)
 SOURCES = {
@@ -95,6 +95,15 @@ def test_other_sample_formats_go_to_ffmpeg(codec, tmp_path, direct_calls):
     source = media.tone(tmp_path / f"{codec}.wav", seconds=1.0, codec=codec)
     single_output(source, tmp_path / "out")
     assert direct_calls == []
+
+
+def test_samples_ending_inside_a_frame_go_to_ffmpeg(tmp_path, direct_calls):
+    """A data chunk one byte short of its last stereo frame: ffmpeg's verdict, as before."""
+    frames = b"".join(int(1000 * (n % 7)).to_bytes(2, "little") * 2 for n in range(8000))
+    source = media.write_wav16(tmp_path / "cut.wav", frames + b"\x01\x02\x03", rate=8000, channels=2)
+    assert read_header(source) is None
+    outputs, failures = convert_one(source, tmp_path / "out")
+    assert direct_calls == [] and [failure.code for failure in failures] == ["CORRUPT_FILE"]
 
 
 def test_more_than_two_channels_go_to_ffmpeg(tmp_path, direct_calls):
