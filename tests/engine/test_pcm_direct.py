@@ -27,6 +27,9 @@ SOURCES = {
     "16-bit AIFF (big-endian)": (2.0, 44100, 2, "pcm_s16be", ()),
     "24-bit mono AIFF": (2.5, 48000, 1, "pcm_s24be", ()),
     "tagged WAV": (2.0, 44100, 2, "pcm_s16le", ("-metadata", "title=Kept", "-metadata", "artist=Us")),
+    # Rates outside the frame header's table are stated after the frame number: in kHz (8 bits), Hz (16)
+    "16-bit WAV at 12 kHz": (3.0, 12000, 1, "pcm_s16le", ()),
+    "16-bit WAV at 11,025 Hz": (3.0, 11025, 1, "pcm_s16le", ()),
 }
 
 
@@ -133,7 +136,8 @@ def three_cores(monkeypatch) -> list[int]:
 
 
 @pytest.mark.parametrize("name", ["16-bit stereo WAV", "24-bit stereo WAV", "16-bit AIFF (big-endian)",
-                                  "24-bit mono AIFF", "16-bit stereo WAV, one frame over a block"])
+                                  "24-bit mono AIFF", "16-bit stereo WAV, one frame over a block",
+                                  "16-bit WAV at 12 kHz", "16-bit WAV at 11,025 Hz"])
 def test_a_file_encoded_in_parts_is_the_same_flac(name, media_dir, tmp_path, three_cores, monkeypatch):
     """Parts renumber their frames, and the MD5 of all samples (little-endian, as FLAC hashes them:
     AIFF's are swapped) replaces the first part's."""
@@ -147,6 +151,21 @@ def test_frame_numbers_of_every_coded_length_are_renumbered(tmp_path, three_core
     source = media.tone(tmp_path / "long.wav", seconds=2100 * 4096 / 8000, rate=8000, channels=1)
     _same_as_ffmpegs(source, tmp_path, monkeypatch)
     assert three_cores == [3]
+
+
+@pytest.mark.parametrize("number", [0, 127, 128, 2047, 2048, 0xD800, 65535, 65536, 126_562, 0x1FFFFF,
+                                    0x200000, 0x3FFFFFF, 0x4000000, 0x7FFFFFFF])
+def test_frame_numbers_are_coded_as_utf8_extended_to_31_bits(number):
+    """A 3-hour recording at 48 kHz has 126,562 blocks: four-byte numbers (RFC 9639, 9.1.5)."""
+    coded = pcm_direct._utf8_number(number)
+    if number < 0x110000:  # Python's UTF-8 (lone surrogates included) codes the same
+        assert coded == chr(number).encode("utf-8", "surrogatepass")
+    length = pcm_direct._coded_length(coded[0])
+    assert len(coded) == length and all(byte >> 6 == 0b10 for byte in coded[1:])
+    payload = coded[0] & (0x7F if length == 1 else 0xFF >> (length + 1))
+    for byte in coded[1:]:
+        payload = payload << 6 | byte & 0x3F
+    assert payload == number
 
 
 def test_a_cancel_stops_every_part(wav16, tmp_path, three_cores):
