@@ -19,9 +19,6 @@ _RIFF_INFO = {b"IART": "artist", b"ICMT": "comment", b"ICOP": "copyright", b"ICR
               b"ILNG": "language", b"INAM": "title", b"IPRD": "album", b"IPRT": "track", b"ITRK": "track",
               b"ISFT": "encoder", b"ITCH": "encoded_by"}
 _WAV_PCM, _WAV_FLOAT, _WAV_EXTENSIBLE = 1, 3, 0xFFFE
-# The speakers ffmpeg assumes for one and two channels (FC; FL+FR). Another mask (a stereo pair
-# said to be FC+LFE...) is a layout ffmpeg carries into the FLAC's tags: its probe reads it.
-_PLAIN_MASKS = {1: 0x4, 2: 0x3}
 # A 16-bit WAV's "PCM" may be a compressed stream: a DTS CD's tracks, or IEC 61937 (S/PDIF)
 # bursts of AC-3 or DTS. ffmpeg's demuxer probes such a WAV's samples for them (its spdif check
 # reads 64 KiB); a sync word in as many bytes sends the file to that probe. 4 bytes of noise-like
@@ -90,9 +87,10 @@ def _wav(file, file_size: int) -> MediaInfo | None:
             if fmt is None or len(fmt) < 16 or size == 0 or size >= _SIZE_UNKNOWN_FROM:
                 return None
             tag, channels, rate, _byte_rate, block, bits = struct.unpack("<HHIIHH", fmt[:16])
+            mask = None
             if tag == _WAV_EXTENSIBLE and len(fmt) >= 26:
                 valid_bits, mask, tag = struct.unpack("<HIH", fmt[18:26])
-                if valid_bits != bits or mask not in (0, _PLAIN_MASKS.get(channels, mask)):
+                if valid_bits != bits:
                     return None
             kind = (tag == _WAV_FLOAT, bits, "le")
             # An inconsistent header (7-bit samples, block align 0...) is for ffmpeg to judge, not to divide.
@@ -106,7 +104,7 @@ def _wav(file, file_size: int) -> MediaInfo | None:
                 return None
             if kind == (False, 16, "le") and _may_hide_a_codec(file, offset):
                 return None
-            info = _pcm_info("wav", kind, channels, rate, offset,
+            info = _pcm_info("wav", kind, channels, rate, offset, channel_mask=mask,
                              frames=size // block, available=(file_size - offset) // block)
             if info is not None:
                 info.tags = tags
@@ -187,7 +185,7 @@ def _extended(raw: bytes) -> float:
 
 
 def _pcm_info(container: str, kind: tuple[bool, int, str], channels: int, rate: int, offset: int, *,
-              frames: int, available: int) -> MediaInfo | None:
+              frames: int, available: int, channel_mask: int | None = None) -> MediaInfo | None:
     if kind not in _PCM:
         return None
     if available <= 0:
@@ -196,7 +194,7 @@ def _pcm_info(container: str, kind: tuple[bool, int, str], channels: int, rate: 
         raise InputRejected("CORRUPT_FILE", f"The file is corrupt or truncated at {hms(available / rate)}")
     codec, sample_format, bits = _PCM[kind]
     stream = AudioStream(index=0, codec=codec, sample_rate=rate, channels=channels,
-                         sample_format=sample_format, bits_per_sample=bits)
+                         sample_format=sample_format, bits_per_sample=bits, channel_mask=channel_mask)
     return MediaInfo(format=container, duration=frames / rate, audio=[stream], has_video=False,
                      cover_stream=None, tags={}, from_header=True,
                      samples_at=(offset, frames * channels * kind[1] // 8))

@@ -40,7 +40,10 @@ from .probe import AudioStream, MediaInfo
 
 # codec (as headers.py names it) -> (bytes per sample, byte order)
 _CODECS = {"pcm_s16le": (2, "<"), "pcm_s16be": (2, ">"), "pcm_s24le": (3, "<"), "pcm_s24be": (3, ">")}
-_LAYOUTS = {1: "mono", 2: "stereo"}  # more channels: the WAV's channel mask is ffmpeg's to read
+# WAVE_FORMAT_EXTENSIBLE's speaker bits, in order, as ffmpeg names them
+_SPEAKERS = ("FL", "FR", "FC", "LFE", "BL", "BR", "FLC", "FRC", "BC", "SL", "SR", "TC", "TFL", "TFC", "TFR",
+             "TBL", "TBC", "TBR")
+MAX_CHANNELS = 8  # FLAC's
 _BLOCKS_PER_READ = 64  # 1 MiB of 16-bit stereo
 PART_MIN_SECONDS = 30.0  # a part shorter than this is not worth the MD5's extra pass over the samples
 _MD5_READ = 4 << 20
@@ -53,8 +56,21 @@ def can_encode_directly(media: MediaInfo, stream: AudioStream, rate_channels_bit
                         ) -> bool:
     """Whether the FLAC (with no filter) keeps the file's samples: same rate, channels and depth."""
     kept = (stream.sample_rate, stream.channels, stream.bits_per_sample)
-    return (media.samples_at is not None and stream.codec in _CODECS and stream.channels in _LAYOUTS
-            and rate_channels_bits == kept)
+    return (media.samples_at is not None and stream.codec in _CODECS and stream.channels <= MAX_CHANNELS
+            and _layout(stream) is not None and rate_channels_bits == kept)
+
+
+def _layout(stream: AudioStream) -> str | None:
+    """The channel layout ffmpeg gives these samples: the speakers the WAV names, else the default
+    for the count (6c is 5.1). Its muxer then writes the FLAC as the command line's does, a
+    WAVEFORMATEXTENSIBLE_CHANNEL_MASK tag for a layout that is not FLAC's own included. None for a
+    mask ffmpeg would not take as it is (bits beyond the known speakers, or not one per channel)."""
+    mask = stream.channel_mask or 0
+    if not mask:
+        return f"{stream.channels}c"
+    if mask >> len(_SPEAKERS) or mask.bit_count() != stream.channels:
+        return None
+    return "+".join(name for bit, name in enumerate(_SPEAKERS) if mask >> bit & 1)
 
 
 @dataclass(frozen=True)
@@ -65,6 +81,7 @@ class _Samples:
     offset: int
     frames: int
     channels: int
+    layout: str
     rate: int
     width: int  # bytes per sample
     order: str  # "<" or ">"
@@ -114,8 +131,8 @@ def encode_directly(source: Path, media: MediaInfo, stream: AudioStream, destina
     offset, size = media.samples_at
     with ExitStack() as files:
         fd = files.enter_context(open(source, "rb")).fileno()
-        samples = _Samples(fd, offset, size // (width * stream.channels), stream.channels, stream.sample_rate,
-                           width, order)
+        samples = _Samples(fd, offset, size // (width * stream.channels), stream.channels, _layout(stream),
+                           stream.sample_rate, width, order)
         first, *others = _part_bounds(samples)
         parts = [_Part(samples, *first, destination)]
         parts += [_Part(samples, *bounds, files.enter_context(tempfile.TemporaryFile(dir=destination.parent)))
@@ -161,7 +178,7 @@ class _Part:
 
     def encode(self, between_reads: Callable[[], None] = lambda: None) -> None:
         samples = self.samples
-        layout = _LAYOUTS[samples.channels]
+        layout = samples.layout
         sample_format = "s16" if samples.width == 2 else "s32"
         options = {"frame_size": str(BLOCK_SIZE), "bits_per_raw_sample": str(samples.width * 8)}
         with self._writing(layout, sample_format, options) as (encoder, write):

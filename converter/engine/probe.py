@@ -45,6 +45,7 @@ class AudioStream:
     language: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     duration: float | None = None  # its own length, where the container states one (Matroska's DURATION)
+    channel_mask: int | None = None  # by headers.py, a WAVE_FORMAT_EXTENSIBLE's speakers (0: none named)
 
 
 @dataclass
