@@ -19,6 +19,7 @@ that core (bench/mixed.py, docs/performance.md).
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import tempfile
 import threading
@@ -151,9 +152,20 @@ def _part_bounds(samples: _Samples) -> list[tuple[int, int]]:
     return list(zip(starts, [*starts[1:], samples.frames], strict=True))
 
 
+CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")  # cgroup v2: "<quota> <period>" in µs, or "max <period>"
+
+
 def usable_cores() -> int:
-    """The cores this thread may run on (providers/cores.py keeps a conversion beside others to one)."""
-    return len(os.sched_getaffinity(0))
+    """The cores this thread may run on (providers/cores.py keeps a conversion beside others to one),
+    no more than a container's CPU quota allows (`docker run --cpus 1` on a host of 8: one part,
+    not eight sharing one CPU's time with the split's extra MD5 pass). Read by hand: one line of a
+    file; psutil and os.process_cpu_count() know the affinity only."""
+    cores = len(os.sched_getaffinity(0))
+    try:
+        quota, period = CGROUP_CPU_MAX.read_text().split()[:2]
+        return max(1, min(cores, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):  # no cgroup v2 file, or "max": no quota
+        return cores
 
 
 class _Part:

@@ -183,6 +183,20 @@ def test_frame_numbers_are_coded_as_utf8_extended_to_31_bits(number):
     assert payload == number
 
 
+@pytest.mark.parametrize(("cpu_max", "expected"), [
+    ("max 100000\n", 2), ("100000 100000\n", 1), ("150000 100000\n", 2), ("800000 100000\n", 2),
+    ("50000 100000\n", 1), (None, 2),
+])
+def test_a_containers_cpu_quota_caps_the_parts(cpu_max, expected, tmp_path, monkeypatch):
+    """cgroup v2's cpu.max: a quota of 1.5 CPUs may use two cores; 0.5 still gets one part."""
+    monkeypatch.setattr(pcm_direct.os, "sched_getaffinity", lambda pid: {0, 1})
+    path = tmp_path / "cpu.max"
+    if cpu_max is not None:
+        path.write_text(cpu_max)
+    monkeypatch.setattr(pcm_direct, "CGROUP_CPU_MAX", path)
+    assert pcm_direct.usable_cores() == expected
+
+
 def test_a_cancel_stops_every_part(wav16, tmp_path, three_cores):
     info = read_header(wav16)
     asked = []
