@@ -10,6 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from converter.engine import encoding, pcm_direct
 from converter.engine.errors import ConversionCanceled
@@ -72,15 +75,19 @@ def test_the_flac_is_the_ffmpeg_commands_to_the_byte(name, media_dir, tmp_path, 
     assert direct_calls == [source]
 
 
-def _wav_with_mask(path, channels: int, mask: int | None, *, frames: int = 20_000):
-    """16-bit noise at 48 kHz; mask None: a plain PCM header, else WAVE_FORMAT_EXTENSIBLE naming `mask`."""
-    data = np.random.default_rng(channels).integers(-3000, 3000, frames * channels, dtype=np.int16).tobytes()
-    block = channels * 2
-    fmt = struct.pack("<HHIIHH", 1, channels, 48000, 48000 * block, block, 16)
+def _wav_with_mask(path, channels: int, mask: int | None, *, frames: int = 20_000, bits: int = 16,
+                   rate: int = 48000, data: bytes | None = None):
+    """Noise (or `data`); mask None: a plain PCM header, else WAVE_FORMAT_EXTENSIBLE naming `mask`."""
+    if data is None:
+        noise = np.random.default_rng(channels).integers(-3000, 3000, frames * channels, dtype=np.int16)
+        data = noise.tobytes()
+    block = channels * bits // 8
+    fmt = struct.pack("<HHIIHH", 1, channels, rate, rate * block, block, bits)
     if mask is not None:
-        fmt = struct.pack("<HHIIHHHHI16s", 0xFFFE, channels, 48000, 48000 * block, block, 16, 22, 16, mask,
+        fmt = struct.pack("<HHIIHHHHI16s", 0xFFFE, channels, rate, rate * block, block, bits, 22, bits, mask,
                           bytes.fromhex("0100000000001000800000aa00389b71"))  # KSDATAFORMAT_SUBTYPE_PCM
     body = b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data)) + data
+    body += b"\0" * (len(data) % 2)
     path.write_bytes(b"RIFF" + struct.pack("<I", len(body) + 4) + b"WAVE" + body)
     return path
 
@@ -96,6 +103,28 @@ def test_the_speakers_a_wav_names_reach_the_flac_as_ffmpegs_do(channels, mask, t
     source = _wav_with_mask(tmp_path / "in.wav", channels, mask)
     _same_as_ffmpegs(source, tmp_path, monkeypatch)
     assert direct_calls == [source]
+
+
+@hypothesis_settings(max_examples=25, deadline=None)
+@given(channels=st.integers(1, 8), bits=st.sampled_from([16, 24]), frames=st.integers(1, 3 * 4096 + 7),
+       rate=st.sampled_from([8000, 11025, 12000, 37800, 44100, 96000, 192000]), masked=st.booleans(),
+       parts=st.integers(1, 3), seed=st.integers(0, 2**16))
+def test_any_wav_the_direct_path_takes_is_ffmpegs_flac(tmp_path_factory, channels, bits, frames, rate, masked,
+                                                       parts, seed):
+    """Random depths, lengths, rates, channel counts and speakers, in up to three parts."""
+    speakers = (0x4, 0x3, 0x7, 0x33, 0x37, 0x3F, 0x13F, 0x63F)[channels - 1] if masked else None
+    width = bits // 8
+    raw = np.random.default_rng(seed).integers(0, 256, frames * channels * width, dtype=np.uint8).tobytes()
+    tmp_path = tmp_path_factory.mktemp("any")
+    source = _wav_with_mask(tmp_path / "in.wav", channels, speakers, bits=bits, rate=rate, data=raw)
+    taken = []
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(pcm_direct, "usable_cores", lambda: parts)
+        monkeypatch.setattr(pcm_direct, "PART_MIN_SECONDS", 4096 / rate)
+        monkeypatch.setattr(pcm_direct, "_part_bounds", lambda samples, bounds=pcm_direct._part_bounds:
+                            taken.append(len(bounds(samples))) or bounds(samples))
+        _same_as_ffmpegs(source, tmp_path, monkeypatch)
+    assert taken == [max(1, min(parts, frames // 4096))]  # the direct path ran, in that many parts
 
 
 @pytest.mark.parametrize(("channels", "mask"), [(6, 0x3), (2, 0x7), (2, 0x80000003)])
