@@ -41,6 +41,7 @@ from pathlib import Path
 
 from harness import (
     VAR_DIR,
+    bare_ffmpeg_seconds,
     bench_start,
     bench_user,
     celery_worker,
@@ -56,14 +57,6 @@ from harness import (
 )
 
 POLL = 0.5  # seconds between the bench's checks for the batch's end
-
-
-def bare_ffmpeg_seconds(clip: Path, work: Path) -> float:
-    from tests import media
-
-    start = time.perf_counter()
-    media.ffmpeg("-i", str(clip), str(work / "bare.flac"))
-    return time.perf_counter() - start
 
 
 def staged_jobs(user, team, clips: list[Path]) -> list:

@@ -24,6 +24,7 @@ from batch import wait_for
 from engine import music_like
 from harness import (
     VAR_DIR,
+    bare_ffmpeg_seconds,
     bench_start,
     celery_worker,
     gunicorn,
@@ -56,8 +57,6 @@ def through_the_web(url: str, source: Path, cookie: str, worker) -> tuple[float,
 
 def main() -> None:
     args = bench_start("conversion", "10-minute WAV through the web, best of {repeats}", repeats=5)
-    from tests import media
-
     user, team, cookie = signed_in("bench-conversion")
     with tempfile.TemporaryDirectory(dir=VAR_DIR) as tmp, gunicorn() as server, celery_worker(2) as worker:
         work = Path(tmp)
@@ -68,9 +67,7 @@ def main() -> None:
 
         def bare() -> float:
             os.sync()
-            start = time.time()
-            media.ffmpeg("-i", str(source), str(work / "bare.flac"))
-            return time.time() - start
+            return bare_ffmpeg_seconds(source, work)
 
         def web() -> tuple[float, dict[str, float]]:
             os.sync()

@@ -346,6 +346,15 @@ def engine_seconds(clip: Path, work: Path) -> float:
     return elapsed
 
 
+def bare_ffmpeg_seconds(source: Path, work: Path) -> float:
+    """Bare `ffmpeg -i source out.flac`'s time: the baseline the engine's speed does not move."""
+    from tests import media
+
+    start = time.perf_counter()
+    media.ffmpeg("-i", str(source), str(work / "bare.flac"))
+    return time.perf_counter() - start
+
+
 def jobs_delete(user, team) -> None:
     """Delete the team's jobs and their stored files (a batch run leaves ~300 MB of them)."""
     from converter.models import Job
