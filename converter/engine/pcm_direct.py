@@ -146,8 +146,9 @@ def encode_directly(source: Path, media: MediaInfo, stream: AudioStream, destina
 def _part_bounds(samples: _Samples) -> list[tuple[int, int]]:
     """(first frame, end frame) of each part: one per core this process may use, at block boundaries."""
     blocks = -(-samples.frames // BLOCK_SIZE)
-    by_length = int(samples.frames / (PART_MIN_SECONDS * samples.rate))
-    count = max(1, min(usable_cores(), by_length, blocks))
+    count = max(1, min(int(samples.frames / (PART_MIN_SECONDS * samples.rate)), blocks))
+    if count > 1:  # a clip's one part needs no look at the cores (a syscall and a file read)
+        count = min(count, usable_cores())
     starts = [blocks * number // count * BLOCK_SIZE for number in range(count)]
     return list(zip(starts, [*starts[1:], samples.frames], strict=True))
 
