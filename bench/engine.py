@@ -2,7 +2,8 @@
 
 1. Default conversion (no options) vs bare `ffmpeg -i in.wav out.flac`     target <= 1.10x
    (best of --repeats per side; the engine reads a plain WAV's header in Python, so this is one process),
-   and a 1-minute MP3 of it against bare `ffmpeg -i in.mp3 out.flac` (no target: time and size)
+   and a 1-minute MP3 of it against bare `ffmpeg -i in.mp3 out.flac` (no target: time and size), and a
+   1-minute Broadcast WAV of it (bext and iXML chunks) against bare ffmpeg (no target)
 2. EBU R128 normalisation vs the ffmpeg-normalize tool, same targets       target >= 5x faster,
    with the accuracy of both (integrated loudness, true peak) measured by ffmpeg's ebur128.
 3. The waveform of the default conversion's FLAC (measured on a card's first view) vs bare
@@ -91,6 +92,17 @@ def main() -> None:
         sizes = [(work / name).stat().st_size / 1e6 for name in ("bare-mp3.flac", "ours/in.flac")]
         print(f"a 1-minute 192 kb/s MP3 (no target): bare ffmpeg {bare_mp3:.2f} s, {sizes[0]:.1f} MB; engine "
               f"{ours_mp3:.2f} s, {sizes[1]:.1f} MB; ratio {ours_mp3 / bare_mp3:.2f}x")
+        # Recorders and broadcast tools write bext and iXML chunks: read in Python too (engine/headers.py).
+        minute = work / "minute.wav"
+        media.ffmpeg("-t", "60", "-i", str(source), "-c:a", "pcm_s16le", "-fflags", "+bitexact", str(minute))
+        bwf = media.wav_with_chunks(minute, work / "bwf.wav", [
+            media.bext(b"Interview, take 3", b"Radio X", b"REF-1", b"2026-12-01", b"10:20:30", 158_760_000,
+                       coding_history=b"A=PCM,F=44100,W=16,M=stereo,T=Recorder\r\n"),
+            media.riff_chunk(b"iXML", b'<?xml version="1.0"?><BWFXML><TAKE>3</TAKE></BWFXML>')])
+        bare_bwf, ours_bwf = timed(lambda: media.ffmpeg("-i", str(bwf), str(work / "bare-bwf.flac")),
+                                   lambda: engine_default(bwf), repeats=args.repeats)
+        print(f"a 1-minute Broadcast WAV (bext, iXML; no target): bare ffmpeg {bare_bwf:.3f} s, engine "
+              f"{ours_bwf:.3f} s, ratio {ours_bwf / bare_bwf:.2f}x")
         flac = work / "bare.flac"
         frames = int(args.minutes * 60 * 44100)
         decoding, measuring = timed(lambda: media.ffmpeg("-i", str(flac), "-f", "null", "-"),

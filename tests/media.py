@@ -62,6 +62,35 @@ def write_wav16(target, frames: bytes, *, rate: int, channels: int = 1):
     return target
 
 
+def riff_chunk(chunk_id: bytes, body: bytes) -> bytes:
+    """One RIFF chunk: id, little-endian size, body, a pad byte after an odd size."""
+    return struct.pack("<4sI", chunk_id, len(body)) + body + b"\0" * (len(body) & 1)
+
+
+def wav_with_chunks(source: Path, target: Path, chunks: list[bytes], *, after_data: bool = False) -> Path:
+    """The WAV `source` with `chunks` (riff_chunk's) added before its data chunk, or after it."""
+    raw, body, offset = source.read_bytes(), b"", 12
+    while offset < len(raw):
+        chunk_id, size = struct.unpack("<4sI", raw[offset:offset + 8])
+        if chunk_id == b"data" and not after_data:
+            body += b"".join(chunks)
+        body += riff_chunk(chunk_id, raw[offset + 8:offset + 8 + size])
+        offset += 8 + size + (size & 1)
+    body += b"".join(chunks) if after_data else b""
+    target.write_bytes(b"RIFF" + struct.pack("<I", len(body) + 4) + b"WAVE" + body)
+    return target
+
+
+def bext(description: bytes = b"", originator: bytes = b"", reference: bytes = b"", date: bytes = b"",
+         time: bytes = b"", time_reference: int = 0, *, version: int = 1, umid: bytes = b"",
+         coding_history: bytes = b"") -> bytes:
+    """A Broadcast WAV's bext chunk (EBU Tech 3285), as riff_chunk gives it."""
+    texts = b"".join(text.ljust(length, b"\0")[:length] for text, length in
+                     ((description, 256), (originator, 32), (reference, 32), (date, 10), (time, 8)))
+    fixed = texts + struct.pack("<QH", time_reference, version) + umid.ljust(64, b"\0") + b"\0" * 190
+    return riff_chunk(b"bext", fixed + coding_history)
+
+
 def silence(path: Path, *, seconds: float = 1.0, rate: int = 44100) -> Path:
     ffmpeg("-f", "lavfi", "-i", f"anullsrc=r={rate}:cl=stereo:d={seconds}", "-c:a", "pcm_s16le", str(path))
     return path

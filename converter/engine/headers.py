@@ -10,14 +10,26 @@ import struct
 from pathlib import Path
 
 from .errors import InputRejected, hms
-from .probe import AudioStream, MediaInfo
+from .probe import LOG_LINE_LIMIT, AudioStream, MediaInfo
 
-# Chunks that carry neither audio nor tags (an id3 chunk has tags: ffmpeg reads those).
-_WAV_SILENT_CHUNKS = {b"fmt ", b"fact", b"JUNK", b"junk", b"PAD ", b"PEAK"}
+# Chunks that carry neither audio nor tags (an id3 chunk has tags: ffmpeg reads those). Besides
+# padding: what broadcast and field recorders, ADM and samplers add, which ffmpeg's demuxer reads past
+# (9.0.2: the same probe and the same FLAC with or without each, tests/engine/test_pcm_direct.py):
+# iXML, the ADM's axml and chna, cart, levl peak envelopes, sampler loops (smpl, inst, acid), XMP
+# (_PMX: read only with export_xmp), Pro Tools' and Apple's (minf, elm1, regn, umid, DISP, FLLR).
+# Not cue: ffmpeg makes chapters of its points.
+WAV_SILENT_CHUNKS = {b"fmt ", b"fact", b"JUNK", b"junk", b"PAD ", b"PEAK", b"FLLR", b"iXML", b"axml",
+                     b"chna", b"cart", b"levl", b"_PMX", b"smpl", b"inst", b"acid", b"minf", b"elm1", b"regn",
+                     b"umid", b"DISP", b"MD5 "}
 # LIST/INFO fields (ffmpeg writes ISFT into every WAV) -> the tag names ffmpeg's probe gives them.
 _RIFF_INFO = {b"IART": "artist", b"ICMT": "comment", b"ICOP": "copyright", b"ICRD": "date", b"IGNR": "genre",
               b"ILNG": "language", b"INAM": "title", b"IPRD": "album", b"IPRT": "track", b"ITRK": "track",
               b"ISFT": "encoder", b"ITCH": "encoded_by"}
+# A Broadcast WAV's bext chunk (EBU Tech 3285): (tag as ffmpeg names it, offset, length) of its
+# text fields, then the fixed part's length, before the free-form CodingHistory.
+_BEXT_TEXTS = (("comment", 0, 256), ("encoded_by", 256, 32), ("originator_reference", 288, 32),
+               ("date", 320, 10), ("creation_time", 330, 8))
+_BEXT_FIXED = 602
 _WAV_PCM, _WAV_FLOAT, _WAV_EXTENSIBLE = 1, 3, 0xFFFE
 # A 16-bit WAV's "PCM" may be a compressed stream: a DTS CD's tracks, or IEC 61937 (S/PDIF)
 # bursts of AC-3 or DTS. ffmpeg's demuxer probes such a WAV's samples for them (its spdif check
@@ -79,10 +91,15 @@ def _wav(file, file_size: int) -> MediaInfo | None:
         if chunk_id == b"fmt ":
             file.seek(offset)
             fmt = file.read(min(size, 40))
-        elif chunk_id == b"LIST":
+        elif chunk_id in (b"LIST", b"bext"):
             file.seek(offset)
-            if not _read_info(file.read(min(size, 1 << 20)), tags):
+            chunk = file.read(min(size, 1 << 20))
+            read = _read_info(chunk) if chunk_id == b"LIST" else _read_bext(chunk)
+            # A field named twice (ICMT and the bext description are both "comment") is ordered
+            # and kept by ffmpeg's rules: its probe says which.
+            if read is None or read.keys() & tags.keys():
                 return None
+            tags.update(read)
         elif chunk_id == b"data":
             if fmt is None or len(fmt) < 16 or size == 0 or size >= _SIZE_UNKNOWN_FROM:
                 return None
@@ -109,26 +126,60 @@ def _wav(file, file_size: int) -> MediaInfo | None:
             if info is not None:
                 info.tags = tags
             return info
-        elif chunk_id not in _WAV_SILENT_CHUNKS:
+        elif chunk_id not in WAV_SILENT_CHUNKS:
             return None
     return None
 
 
-def _read_info(chunk: bytes, tags: dict[str, str]) -> bool:
-    """Fill `tags` from a LIST/INFO chunk; False for any other LIST (adtl cue labels...)."""
+def _read_info(chunk: bytes) -> dict[str, str] | None:
+    """The tags of a LIST/INFO chunk; None for any other LIST (adtl cue labels...)."""
     if chunk[:4] != b"INFO":
-        return False
+        return None
+    tags = {}
     position = 4
     while position + 8 <= len(chunk):
         field, size = chunk[position:position + 4], int.from_bytes(chunk[position + 4:position + 8], "little")
         raw = chunk[position + 8:position + 8 + size].split(b"\0")[0]
         if field in _RIFF_INFO and raw.strip():
-            try:
-                tags[_RIFF_INFO[field]] = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                tags[_RIFF_INFO[field]] = raw.decode("latin-1")
+            tags[_RIFF_INFO[field]] = _text(raw)
         position += 8 + size + (size & 1)
-    return True
+    return tags
+
+
+def _read_bext(chunk: bytes) -> dict[str, str] | None:
+    """The tags ffmpeg gives a Broadcast WAV's bext chunk: its text fields (up to the first NUL, left
+    out when empty), the time reference (samples since midnight), a UMID that is not all zeros, the
+    coding history (CR LF as a line break). None where ffmpeg's probe is needed to say what it would
+    give: a chunk cut short, control characters, a line too long for its log (probe.py)."""
+    if len(chunk) < _BEXT_FIXED:
+        return None
+    tags, lines = {}, []
+    for name, start, length in _BEXT_TEXTS:
+        raw = chunk[start:start + length].split(b"\0")[0]
+        if raw:
+            lines.append(_text(raw))
+            tags[name] = lines[-1].strip()
+    tags["time_reference"] = str(int.from_bytes(chunk[338:346], "little"))
+    version, umid = int.from_bytes(chunk[346:348], "little"), chunk[348:412]
+    if version >= 1 and any(umid):
+        # SMPTE 330M's basic UMID is 32 bytes; ffmpeg writes all 64 when the extended half is used.
+        tags["umid"] = "0x" + (umid if any(umid[32:]) else umid[:32]).hex().upper()
+    if len(chunk) > _BEXT_FIXED:
+        history = _text(chunk[_BEXT_FIXED:].split(b"\0")[0]).replace("\r\n", "\n").split("\n")
+        lines += history
+        # As the probe's log gives a value: the first line stripped, the others' ends
+        tags["coding_history"] = "\n".join([history[0].strip(), *(line.rstrip() for line in history[1:])])
+    if any(len(line.encode()) >= LOG_LINE_LIMIT or not line.isprintable() for line in lines):
+        return None
+    return tags
+
+
+def _text(raw: bytes) -> str:
+    """A RIFF text field: UTF-8 when it is, else Latin-1 (where ffmpeg's probe would print U+FFFD)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
 
 
 def _may_hide_a_codec(file, offset: int) -> bool:
@@ -141,7 +192,7 @@ def _may_hide_a_codec(file, offset: int) -> bool:
 def _only_silent_chunks_after(file, offset: int) -> bool:
     file.seek(offset)
     while header := file.read(8):
-        if len(header) < 8 or header[:4] not in _WAV_SILENT_CHUNKS:
+        if len(header) < 8 or header[:4] not in WAV_SILENT_CHUNKS:
             return False
         offset += 8 + int.from_bytes(header[4:], "little")
         file.seek(offset)

@@ -26,7 +26,7 @@ _CONTINUATION_RE = re.compile(r"^\s+: (?P<value>.*)$")
 # Any tag line, key or continuation: ffmpeg's log copies each through a 256-byte buffer (dump_metadata),
 # so a line of 255 bytes or more (a cut mid-character decodes to a longer U+FFFD) may have been cut.
 _TAG_LINE_RE = re.compile(r"^\s+(?:\S[^:]*?)?\s*: (?P<value>.*)$")
-_LOG_LINE_LIMIT = 255
+LOG_LINE_LIMIT = 255
 # One line of ffmpeg's ffmetadata format: '=', ';', '#', '\\' and newlines are escaped with a backslash.
 _FFMETADATA_LINE_RE = re.compile(r"((?:\\.|[^\\\n])*)\n", re.S)
 _FFMETADATA_ENTRY_RE = re.compile(r"((?:\\.|[^\\=])+)=(.*)", re.S)
@@ -133,7 +133,7 @@ def probe_with_ffmpeg(path: Path) -> MediaInfo:
 def _may_have_cut_tags(log: str) -> bool:
     """Whether a tag line reached the log's 255-byte limit (checked so that short tags cost no process)."""
     lines = (_TAG_LINE_RE.match(line) for line in log.splitlines())
-    return any(len(line["value"].encode()) >= _LOG_LINE_LIMIT for line in lines if line)
+    return any(len(line["value"].encode()) >= LOG_LINE_LIMIT for line in lines if line)
 
 
 def _restore_full_tags(path: Path, info: MediaInfo) -> None:

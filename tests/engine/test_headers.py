@@ -47,6 +47,54 @@ def test_wav_info_tags_are_read_from_the_header(corpus_dir):
     assert tags["title"] == "Song"
 
 
+# Broadcast WAVs: a bext chunk (EBU Tech 3285), as recorders and broadcast tools write it
+BEXT = {
+    "a recorder's": media.bext(b"Interview, take 3", b"Radio X", b"REF-1", b"2026-12-01", b"10:20:30",
+                               158_760_000,
+                               coding_history=b"A=PCM,F=48000,W=24,M=stereo,T=Recorder\r\nA=PCM,F=44100,W=16\r\n"),
+    "version 0 (its UMID bytes are not one)": media.bext(b"take", version=0, umid=b"\x01" * 64),
+    "a basic UMID": media.bext(b"take", umid=bytes(range(1, 33))),
+    "an extended UMID": media.bext(b"take", umid=bytes(range(1, 65))),
+    "no text at all": media.bext(),
+    "an empty coding history": media.bext(b"take", coding_history=b"\0\0\0\0"),
+    "padded and blank fields": media.bext(b"  padded  ", b"   ", coding_history=b"  A=PCM  \r\n  T=x  "),
+    "UTF-8": media.bext("Café ☃".encode()),
+}
+
+
+@pytest.mark.parametrize("name", BEXT)
+def test_a_broadcast_wavs_bext_is_read_as_ffmpeg_reads_it(corpus_dir, tmp_path, name):
+    source = media.corpus_file(corpus_dir, "wav24.wav")
+    path = media.wav_with_chunks(source, tmp_path / "bwf.wav", [BEXT[name]])
+    ours = read_header(path)
+    assert ours is not None
+    assert ours.tags == probe.probe_with_ffmpeg(path).tags
+
+
+def test_a_latin_1_bext_field_is_read_as_latin_1(corpus_dir, tmp_path):
+    """Where ffmpeg's log prints U+FFFD for each such byte (as for a LIST/INFO field)."""
+    path = media.wav_with_chunks(media.corpus_file(corpus_dir, "wav16.wav"), tmp_path / "bwf.wav",
+                                 [media.bext(b"Caf\xe9 r\xe9cit")])
+    assert read_header(path).tags["comment"] == "Café récit"
+
+
+INFO_COMMENT = media.riff_chunk(b"LIST", b"INFO" + media.riff_chunk(b"ICMT", b"A note\0"))
+
+
+@pytest.mark.parametrize("chunks", [
+    [media.bext(b"line 1\r\nline 2")],
+    [media.bext(b"take", coding_history=b"A=PCM,T=" + b"x" * 300 + b"\r\n")],
+    [media.riff_chunk(b"bext", b"Interview, cut short")],
+    [media.bext(b"take"), INFO_COMMENT],
+    [INFO_COMMENT, media.bext(b"take")],
+], ids=["control characters", "a line too long for the log", "cut short", "a comment twice", "info first"])
+def test_a_bext_that_needs_ffmpegs_rules_goes_to_its_probe(corpus_dir, tmp_path, chunks):
+    """ffmpeg's log changes control characters and cuts long lines; where a field is named twice, its
+    rules say which value stays, and where."""
+    path = media.wav_with_chunks(media.corpus_file(corpus_dir, "wav16.wav"), tmp_path / "bwf.wav", chunks)
+    assert read_header(path) is None
+
+
 def test_other_containers_are_left_to_ffmpeg(corpus_dir):
     assert read_header(media.corpus_file(corpus_dir, "mp3.mp3")) is None
 

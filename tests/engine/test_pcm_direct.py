@@ -13,8 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from mutagen.flac import FLAC
 
-from converter.engine import encoding, pcm_direct
+from converter.engine import encoding, headers, pcm_direct
 from converter.engine.errors import ConversionCanceled
 from converter.engine.ffmpeg import TimeLimitExceeded
 from converter.engine.headers import read_header
@@ -125,6 +126,46 @@ def test_any_wav_the_direct_path_takes_is_ffmpegs_flac(tmp_path_factory, channel
                             taken.append(len(bounds(samples))) or bounds(samples))
         _same_as_ffmpegs(source, tmp_path, monkeypatch)
     assert taken == [max(1, min(parts, frames // 4096))]  # the direct path ran, in that many parts
+
+
+# What broadcast and field recorders add around the samples (headers.py reads bext; ffmpeg reads past iXML)
+RECORDER_CHUNKS = [
+    media.bext(b"Interview, take 3", b"Radio X", b"REF-1", b"2026-12-01", b"10:20:30", 158_760_000,
+               umid=bytes(range(1, 33)), coding_history=b"A=PCM,F=48000,W=24,M=stereo,T=Recorder\r\n"),
+    media.riff_chunk(b"iXML", b'<?xml version="1.0"?><BWFXML><SCENE>12</SCENE><TAKE>3</TAKE></BWFXML>'),
+]
+
+
+def test_a_broadcast_wav_is_ffmpegs_flac_tags_included(wav24, tmp_path, direct_calls, monkeypatch):
+    source = media.wav_with_chunks(wav24, tmp_path / "bwf.wav", RECORDER_CHUNKS)
+    _same_as_ffmpegs(source, tmp_path, monkeypatch)
+    assert direct_calls == [source]
+    tags = FLAC(next((tmp_path / "direct").glob("*.flac"))).tags
+    assert (tags["COMMENT"], tags["ENCODED-BY"], tags["DATE"]) == (
+        ["Interview, take 3"], ["Radio X"], ["2026-12-01"])
+
+
+@pytest.mark.parametrize("chunk_id", sorted(headers.WAV_SILENT_CHUNKS - {b"fmt "}))
+def test_a_chunk_ffmpeg_reads_past_leaves_the_flac_as_ffmpegs(chunk_id, wav16, tmp_path, direct_calls,
+                                                              monkeypatch):
+    chunk = media.riff_chunk(chunk_id, b"<x>12</x>" + bytes(range(1, 120)))
+    source = media.wav_with_chunks(wav16, tmp_path / "in.wav", [chunk])
+    _same_as_ffmpegs(source, tmp_path, monkeypatch)
+    assert direct_calls == [source]
+
+
+def test_chunks_ffmpeg_reads_past_after_the_samples_leave_the_flac_as_ffmpegs(wav16, tmp_path, direct_calls,
+                                                                            monkeypatch):
+    chunks = [media.riff_chunk(chunk_id, bytes(range(40))) for chunk_id in sorted(headers.WAV_SILENT_CHUNKS)]
+    source = media.wav_with_chunks(wav16, tmp_path / "in.wav", chunks, after_data=True)
+    _same_as_ffmpegs(source, tmp_path, monkeypatch)
+    assert direct_calls == [source]
+
+
+def test_a_latin_1_bext_description_reaches_the_flac_as_written(wav16, tmp_path):
+    """ffmpeg's probe would give "Caf\ufffd"."""
+    source = media.wav_with_chunks(wav16, tmp_path / "bwf.wav", [media.bext(b"Caf\xe9")])
+    assert FLAC(single_output(source, tmp_path / "out").path).tags["COMMENT"] == ["Café"]
 
 
 @pytest.mark.parametrize(("channels", "mask"), [(6, 0x3), (2, 0x7), (2, 0x80000003)])
