@@ -62,8 +62,8 @@ def read_header(path: Path) -> MediaInfo | None:
     """
     with open(path, "rb") as file:
         magic = file.read(12)
-        if magic[:4] == b"RIFF" and magic[8:] == b"WAVE":
-            return _wav(file, path.stat().st_size)
+        if magic[:4] in (b"RIFF", b"RF64", b"BW64") and magic[8:] == b"WAVE":
+            return _wav(file, path.stat().st_size, wide=magic[:4] != b"RIFF")
         if magic[:4] == b"FORM" and magic[8:] == b"AIFF":
             return _aiff(file, path.stat().st_size)
     if magic[:4] == b"fLaC":
@@ -84,11 +84,20 @@ def _chunks(file, order: str):
         offset += 8 + size + (size & 1)
 
 
-def _wav(file, file_size: int) -> MediaInfo | None:
+def _wav(file, file_size: int, *, wide: bool) -> MediaInfo | None:
+    """wide: an RF64 or BW64 (EBU Tech 3306, ITU-R BS.2088), a WAV past 4 GiB: its first chunk, ds64,
+    holds the data chunk's size in 64 bits, which ffmpeg takes whatever the data chunk says."""
     fmt = None
     tags: dict[str, str] = {}
+    data_size = None
     for chunk_id, size, offset in _chunks(file, "<"):
-        if chunk_id == b"fmt ":
+        if wide and data_size is None:
+            file.seek(offset)
+            ds64 = file.read(24)
+            if chunk_id != b"ds64" or size < 24 or len(ds64) < 24 or ds64[15] & 0x80:
+                return None  # ffmpeg's to refuse: no ds64 first, or a size past a signed 64 bits
+            data_size = int.from_bytes(ds64[8:16], "little")
+        elif chunk_id == b"fmt ":
             file.seek(offset)
             fmt = file.read(min(size, 40))
         elif chunk_id in (b"LIST", b"bext"):
@@ -101,7 +110,8 @@ def _wav(file, file_size: int) -> MediaInfo | None:
                 return None
             tags.update(read)
         elif chunk_id == b"data":
-            if fmt is None or len(fmt) < 16 or size == 0 or size >= _SIZE_UNKNOWN_FROM:
+            size = size if data_size is None else data_size
+            if fmt is None or len(fmt) < 16 or size == 0 or (size >= _SIZE_UNKNOWN_FROM and not wide):
                 return None
             tag, channels, rate, _byte_rate, block, bits = struct.unpack("<HHIIHH", fmt[:16])
             mask = None

@@ -155,3 +155,23 @@ def test_wav_cut_on_a_sample_boundary_is_truncated(corpus_dir, out_dir):
     assert outputs == []
     assert [(f.code, f.message) for f in failures] == [
         ("CORRUPT_FILE", "The file is corrupt or truncated at 00:00:01")]
+
+
+def test_an_rf64_cut_short_is_truncated_where_its_ds64_says_more(corpus_dir, out_dir):
+    """The data chunk's own size says 0xFFFFFFFF in an RF64: the ds64 chunk's 64-bit one counts."""
+    rf64 = corpus_dir / "whole.rf64.wav"
+    media.ffmpeg("-i", str(media.corpus_file(corpus_dir, "wav16.wav")), "-rf64", "always", str(rf64))
+    whole = rf64.read_bytes()
+    assert read_header(rf64).duration == pytest.approx(2.0)
+    cut = corpus_dir / "cut.rf64.wav"
+    cut.write_bytes(whole[: whole.index(b"data") + 8 + 44100 * 4])
+    outputs, failures = convert_one(cut, out_dir)
+    assert [(f.code, f.message) for f in failures] == [
+        ("CORRUPT_FILE", "The file is corrupt or truncated at 00:00:01")]
+
+
+def test_an_rf64_without_its_ds64_first_is_left_to_ffmpeg(corpus_dir, tmp_path):
+    wav = media.corpus_file(corpus_dir, "wav16.wav").read_bytes()
+    path = tmp_path / "no-ds64.wav"
+    path.write_bytes(b"RF64" + wav[4:])
+    assert read_header(path) is None

@@ -33,6 +33,7 @@ SOURCES = {
     "16-bit AIFF (big-endian)": (2.0, 44100, 2, "pcm_s16be", ()),
     "24-bit mono AIFF": (2.5, 48000, 1, "pcm_s24be", ()),
     "tagged WAV": (2.0, 44100, 2, "pcm_s16le", ("-metadata", "title=Kept", "-metadata", "artist=Us")),
+    "24-bit RF64 (the header of a WAV past 4 GiB)": (2.0, 48000, 2, "pcm_s24le", ("-rf64", "always")),
     # Rates outside the frame header's table are stated after the frame number: in kHz (8 bits), Hz (16)
     "16-bit WAV at 12 kHz": (3.0, 12000, 1, "pcm_s16le", ()),
     "16-bit WAV at 11,025 Hz": (3.0, 11025, 1, "pcm_s16le", ()),
@@ -143,6 +144,15 @@ def test_a_broadcast_wav_is_ffmpegs_flac_tags_included(wav24, tmp_path, direct_c
     tags = FLAC(next((tmp_path / "direct").glob("*.flac"))).tags
     assert (tags["COMMENT"], tags["ENCODED-BY"], tags["DATE"]) == (
         ["Interview, take 3"], ["Radio X"], ["2026-12-01"])
+
+
+def test_a_bw64_is_ffmpegs_flac(media_dir, tmp_path, direct_calls, monkeypatch):
+    """ITU-R BS.2088's RF64, by another name."""
+    rf64 = _source(media_dir, "24-bit RF64 (the header of a WAV past 4 GiB)").read_bytes()
+    source = tmp_path / "bw64.wav"
+    source.write_bytes(b"BW64" + rf64[4:])
+    _same_as_ffmpegs(source, tmp_path, monkeypatch)
+    assert direct_calls == [source]
 
 
 @pytest.mark.parametrize("chunk_id", sorted(headers.WAV_SILENT_CHUNKS - {b"fmt "}))
