@@ -95,7 +95,7 @@ def main() -> None:
         # Recorders and broadcast tools write bext and iXML chunks: read in Python too (engine/headers.py).
         minute = work / "minute.wav"
         media.ffmpeg("-t", "60", "-i", str(source), "-c:a", "pcm_s16le", "-fflags", "+bitexact", str(minute))
-        bwf = media.wav_with_chunks(minute, work / "bwf.wav", [
+        bwf = media.with_chunks(minute, work / "bwf.wav", [
             media.bext(b"Interview, take 3", b"Radio X", b"REF-1", b"2026-12-01", b"10:20:30", 158_760_000,
                        coding_history=b"A=PCM,F=44100,W=16,M=stereo,T=Recorder\r\n"),
             media.riff_chunk(b"iXML", b'<?xml version="1.0"?><BWFXML><TAKE>3</TAKE></BWFXML>')])

@@ -62,22 +62,23 @@ def write_wav16(target, frames: bytes, *, rate: int, channels: int = 1):
     return target
 
 
-def riff_chunk(chunk_id: bytes, body: bytes) -> bytes:
-    """One RIFF chunk: id, little-endian size, body, a pad byte after an odd size."""
-    return struct.pack("<4sI", chunk_id, len(body)) + body + b"\0" * (len(body) & 1)
+def riff_chunk(chunk_id: bytes, body: bytes, order: str = "<") -> bytes:
+    """One RIFF chunk (or, order ">", an AIFF one): id, size, body, a pad byte after an odd size."""
+    return struct.pack(order + "4sI", chunk_id, len(body)) + body + b"\0" * (len(body) & 1)
 
 
-def wav_with_chunks(source: Path, target: Path, chunks: list[bytes], *, after_data: bool = False) -> Path:
-    """The WAV `source` with `chunks` (riff_chunk's) added before its data chunk, or after it."""
+def with_chunks(source: Path, target: Path, chunks: list[bytes], *, after_data: bool = False) -> Path:
+    """The WAV or AIFF `source` with `chunks` (riff_chunk's) added before its sound data, or after."""
     raw, body, offset = source.read_bytes(), b"", 12
+    order, data = ("<", b"data") if raw.startswith(b"RIFF") else (">", b"SSND")
     while offset < len(raw):
-        chunk_id, size = struct.unpack("<4sI", raw[offset:offset + 8])
-        if chunk_id == b"data" and not after_data:
+        chunk_id, size = struct.unpack(order + "4sI", raw[offset:offset + 8])
+        if chunk_id == data and not after_data:
             body += b"".join(chunks)
-        body += riff_chunk(chunk_id, raw[offset + 8:offset + 8 + size])
+        body += riff_chunk(chunk_id, raw[offset + 8:offset + 8 + size], order)
         offset += 8 + size + (size & 1)
     body += b"".join(chunks) if after_data else b""
-    target.write_bytes(b"RIFF" + struct.pack("<I", len(body) + 4) + b"WAVE" + body)
+    target.write_bytes(raw[:4] + struct.pack(order + "I", len(body) + 4) + raw[8:12] + body)
     return target
 
 

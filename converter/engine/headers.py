@@ -31,6 +31,11 @@ _BEXT_TEXTS = (("comment", 0, 256), ("encoded_by", 256, 32), ("originator_refere
                ("date", 320, 10), ("creation_time", 330, 8))
 _BEXT_FIXED = 602
 _WAV_PCM, _WAV_FLOAT, _WAV_EXTENSIBLE = 1, 3, 0xFFFE
+# AIFF text chunks -> the tag names ffmpeg's probe gives them
+_AIFF_TEXTS = {b"NAME": "title", b"AUTH": "author", b"(c) ": "copyright", b"ANNO": "comment"}
+# What ffmpeg's AIFF demuxer reads past for PCM (9.0.2, tests/engine/test_pcm_direct.py): markers,
+# instrument and MIDI data, time-stamped comments, applications' own, AES channel status, padding.
+AIFF_SILENT_CHUNKS = {b"FVER", b"MARK", b"INST", b"COMT", b"APPL", b"MIDI", b"AESD", b"PAD "}
 # A 16-bit WAV's "PCM" may be a compressed stream: a DTS CD's tracks, or IEC 61937 (S/PDIF)
 # bursts of AC-3 or DTS. ffmpeg's demuxer probes such a WAV's samples for them (its spdif check
 # reads 64 KiB); a sync word in as many bytes sends the file to that probe. 4 bytes of noise-like
@@ -160,7 +165,7 @@ def _read_bext(chunk: bytes) -> dict[str, str] | None:
     """The tags ffmpeg gives a Broadcast WAV's bext chunk: its text fields (up to the first NUL, left
     out when empty), the time reference (samples since midnight), a UMID that is not all zeros, the
     coding history (CR LF as a line break). None where ffmpeg's probe is needed to say what it would
-    give: a chunk cut short, control characters, a line too long for its log (probe.py)."""
+    give: a chunk cut short, a line not _as_logged."""
     if len(chunk) < _BEXT_FIXED:
         return None
     tags, lines = {}, []
@@ -179,9 +184,13 @@ def _read_bext(chunk: bytes) -> dict[str, str] | None:
         lines += history
         # As the probe's log gives a value: the first line stripped, the others' ends
         tags["coding_history"] = "\n".join([history[0].strip(), *(line.rstrip() for line in history[1:])])
-    if any(len(line.encode()) >= LOG_LINE_LIMIT or not line.isprintable() for line in lines):
-        return None
-    return tags
+    return tags if all(_as_logged(line) for line in lines) else None
+
+
+def _as_logged(line: str) -> bool:
+    """Whether ffmpeg's probe gives this line as it is: no control characters (its log rewrites
+    them), short enough for its log (probe.py)."""
+    return line.isprintable() and len(line.encode()) < LOG_LINE_LIMIT
 
 
 def _text(raw: bytes) -> str:
@@ -210,29 +219,37 @@ def _only_silent_chunks_after(file, offset: int) -> bool:
 
 
 def _aiff(file, file_size: int) -> MediaInfo | None:
-    comm = None
-    for chunk_id, _size, offset in _chunks(file, ">"):
+    """Every chunk is looked at, those after the sound data too: ffmpeg reads text and ID3 chunks
+    wherever they are (iTunes puts its ID3 chunk last)."""
+    comm = data_offset = None
+    tags: dict[str, str] = {}
+    for chunk_id, size, offset in _chunks(file, ">"):
+        file.seek(offset)
         if chunk_id == b"COMM":
-            file.seek(offset)
             comm = file.read(18)
         elif chunk_id == b"SSND":
-            if comm is None or len(comm) < 18:
-                return None
-            channels, frames, bits = struct.unpack(">hIh", comm[:8])
-            rate = round(_extended(comm[8:18]))
-            block = channels * bits // 8
-            if channels <= 0 or rate <= 0 or (False, bits, "be") not in _PCM:
-                return None
-            file.seek(offset)
             ssnd_offset = file.read(4)
             if len(ssnd_offset) < 4:
                 return None  # cut inside the SSND header: ffmpeg says how broken it is
             data_offset = offset + 8 + struct.unpack(">I", ssnd_offset)[0]
-            return _pcm_info("aiff", (False, bits, "be"), channels, rate, data_offset,
-                             frames=frames, available=(file_size - data_offset) // block)
-        elif chunk_id != b"FVER":
-            return None  # NAME, AUTH, ID3 ... are tags; AIFC compression needs ffmpeg
-    return None
+        elif chunk_id in _AIFF_TEXTS:
+            # As ffmpeg sets it, even when empty; a field twice is ordered and kept by its rules.
+            text = _text(file.read(min(size, 1 << 20)).split(b"\0")[0])
+            if _AIFF_TEXTS[chunk_id] in tags or not _as_logged(text):
+                return None
+            tags[_AIFF_TEXTS[chunk_id]] = text.strip()
+        elif chunk_id not in AIFF_SILENT_CHUNKS:
+            return None  # ID3 has tags, CHAN a layout; AIFC compression needs ffmpeg
+    if comm is None or len(comm) < 18 or data_offset is None:
+        return None
+    channels, frames, bits = struct.unpack(">hIh", comm[:8])
+    rate = round(_extended(comm[8:18]))
+    if channels <= 0 or rate <= 0 or (False, bits, "be") not in _PCM:
+        return None
+    info = _pcm_info("aiff", (False, bits, "be"), channels, rate, data_offset,
+                     frames=frames, available=(file_size - data_offset) // (channels * bits // 8))
+    info.tags = tags
+    return info
 
 
 def _extended(raw: bytes) -> float:

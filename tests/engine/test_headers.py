@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib
 import random
+import struct
 
 import pytest
+from mutagen.flac import FLAC
 
 from converter.engine import encoding
 from converter.engine.headers import read_header
@@ -65,7 +67,7 @@ BEXT = {
 @pytest.mark.parametrize("name", BEXT)
 def test_a_broadcast_wavs_bext_is_read_as_ffmpeg_reads_it(corpus_dir, tmp_path, name):
     source = media.corpus_file(corpus_dir, "wav24.wav")
-    path = media.wav_with_chunks(source, tmp_path / "bwf.wav", [BEXT[name]])
+    path = media.with_chunks(source, tmp_path / "bwf.wav", [BEXT[name]])
     ours = read_header(path)
     assert ours is not None
     assert ours.tags == probe.probe_with_ffmpeg(path).tags
@@ -73,7 +75,7 @@ def test_a_broadcast_wavs_bext_is_read_as_ffmpeg_reads_it(corpus_dir, tmp_path, 
 
 def test_a_latin_1_bext_field_is_read_as_latin_1(corpus_dir, tmp_path):
     """Where ffmpeg's log prints U+FFFD for each such byte (as for a LIST/INFO field)."""
-    path = media.wav_with_chunks(media.corpus_file(corpus_dir, "wav16.wav"), tmp_path / "bwf.wav",
+    path = media.with_chunks(media.corpus_file(corpus_dir, "wav16.wav"), tmp_path / "bwf.wav",
                                  [media.bext(b"Caf\xe9 r\xe9cit")])
     assert read_header(path).tags["comment"] == "Café récit"
 
@@ -91,7 +93,49 @@ INFO_COMMENT = media.riff_chunk(b"LIST", b"INFO" + media.riff_chunk(b"ICMT", b"A
 def test_a_bext_that_needs_ffmpegs_rules_goes_to_its_probe(corpus_dir, tmp_path, chunks):
     """ffmpeg's log changes control characters and cuts long lines; where a field is named twice, its
     rules say which value stays, and where."""
-    path = media.wav_with_chunks(media.corpus_file(corpus_dir, "wav16.wav"), tmp_path / "bwf.wav", chunks)
+    path = media.with_chunks(media.corpus_file(corpus_dir, "wav16.wav"), tmp_path / "bwf.wav", chunks)
+    assert read_header(path) is None
+
+
+def aiff_text(chunk_id: bytes, text: bytes) -> bytes:
+    return media.riff_chunk(chunk_id, text, ">")
+
+
+AIFF_TEXTS = [aiff_text(b"NAME", b"A title"), aiff_text(b"AUTH", b"An author"), aiff_text(b"ANNO", b"A note"),
+              aiff_text(b"(c) ", b"2026 Us")]
+
+
+@pytest.mark.parametrize("after_data", [False, True], ids=["before the sound data", "after it"])
+def test_aiff_text_chunks_are_read_as_ffmpeg_reads_them(corpus_dir, tmp_path, after_data):
+    path = media.with_chunks(media.corpus_file(corpus_dir, "aiff.aiff"), tmp_path / "texts.aiff", AIFF_TEXTS,
+                             after_data=after_data)
+    ours = read_header(path)
+    assert ours is not None
+    assert ours.tags == probe.probe_with_ffmpeg(path).tags == {
+        "title": "A title", "author": "An author", "comment": "A note", "copyright": "2026 Us"}
+
+
+def test_an_aiffs_id3_chunk_after_the_sound_data_keeps_its_tags(corpus_dir, tmp_path, out_dir):
+    """Taggers append it there; the header reader used to stop at the sound data, and the FLAC
+    lost every tag."""
+    tagged = tmp_path / "tagged.aiff"
+    media.ffmpeg("-i", str(media.corpus_file(corpus_dir, "aiff.aiff")), "-c", "copy", "-write_id3v2", "1",
+                 "-metadata", "title=Song", "-metadata", "artist=Band", str(tagged))
+    id3 = tagged.read_bytes()[tagged.read_bytes().index(b"ID3 "):]
+    path = media.with_chunks(media.corpus_file(corpus_dir, "aiff.aiff"), tmp_path / "id3.aiff", [id3],
+                             after_data=True)
+    assert read_header(path) is None
+    tags = FLAC(single_output(path, out_dir).path).tags
+    assert (tags["TITLE"], tags["ARTIST"]) == (["Song"], ["Band"])
+
+
+@pytest.mark.parametrize("chunks", [
+    [aiff_text(b"NAME", b"One"), aiff_text(b"NAME", b"Two")],
+    [aiff_text(b"ANNO", b"line 1\nline 2")],
+    [media.riff_chunk(b"CHAN", struct.pack(">III", 0, 0b11, 0), ">")],
+], ids=["a field twice", "control characters", "a channel layout"])
+def test_an_aiff_that_needs_ffmpegs_rules_goes_to_its_probe(corpus_dir, tmp_path, chunks):
+    path = media.with_chunks(media.corpus_file(corpus_dir, "aiff.aiff"), tmp_path / "x.aiff", chunks)
     assert read_header(path) is None
 
 

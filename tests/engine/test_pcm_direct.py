@@ -138,7 +138,7 @@ RECORDER_CHUNKS = [
 
 
 def test_a_broadcast_wav_is_ffmpegs_flac_tags_included(wav24, tmp_path, direct_calls, monkeypatch):
-    source = media.wav_with_chunks(wav24, tmp_path / "bwf.wav", RECORDER_CHUNKS)
+    source = media.with_chunks(wav24, tmp_path / "bwf.wav", RECORDER_CHUNKS)
     _same_as_ffmpegs(source, tmp_path, monkeypatch)
     assert direct_calls == [source]
     tags = FLAC(next((tmp_path / "direct").glob("*.flac"))).tags
@@ -159,7 +159,7 @@ def test_a_bw64_is_ffmpegs_flac(media_dir, tmp_path, direct_calls, monkeypatch):
 def test_a_chunk_ffmpeg_reads_past_leaves_the_flac_as_ffmpegs(chunk_id, wav16, tmp_path, direct_calls,
                                                               monkeypatch):
     chunk = media.riff_chunk(chunk_id, b"<x>12</x>" + bytes(range(1, 120)))
-    source = media.wav_with_chunks(wav16, tmp_path / "in.wav", [chunk])
+    source = media.with_chunks(wav16, tmp_path / "in.wav", [chunk])
     _same_as_ffmpegs(source, tmp_path, monkeypatch)
     assert direct_calls == [source]
 
@@ -167,14 +167,30 @@ def test_a_chunk_ffmpeg_reads_past_leaves_the_flac_as_ffmpegs(chunk_id, wav16, t
 def test_chunks_ffmpeg_reads_past_after_the_samples_leave_the_flac_as_ffmpegs(wav16, tmp_path, direct_calls,
                                                                             monkeypatch):
     chunks = [media.riff_chunk(chunk_id, bytes(range(40))) for chunk_id in sorted(headers.WAV_SILENT_CHUNKS)]
-    source = media.wav_with_chunks(wav16, tmp_path / "in.wav", chunks, after_data=True)
+    source = media.with_chunks(wav16, tmp_path / "in.wav", chunks, after_data=True)
     _same_as_ffmpegs(source, tmp_path, monkeypatch)
     assert direct_calls == [source]
 
 
+def test_a_tagged_aiff_with_what_its_tools_add_is_ffmpegs_flac(media_dir, tmp_path, direct_calls,
+                                                               monkeypatch):
+    """Text chunks and what ffmpeg's AIFF demuxer reads past, before the sound data and after it."""
+    aiff = _source(media_dir, "16-bit AIFF (big-endian)")
+    bodies = {b"FVER": struct.pack(">I", 0xA2805140)}  # AIFF-C's version 1: ffmpeg reads what it says
+    before = [media.riff_chunk(chunk_id, bodies.get(chunk_id, b"Logic" + bytes(range(30))), ">")
+              for chunk_id in sorted(headers.AIFF_SILENT_CHUNKS)] + [media.riff_chunk(b"NAME", b"Song", ">")]
+    after = [media.riff_chunk(b"ANNO", b"A note", ">"), media.riff_chunk(b"MARK", bytes(12), ">")]
+    with_before = media.with_chunks(aiff, tmp_path / "a.aiff", before)
+    source = media.with_chunks(with_before, tmp_path / "b.aiff", after, after_data=True)
+    _same_as_ffmpegs(source, tmp_path, monkeypatch)
+    assert direct_calls == [source]
+    tags = FLAC(next((tmp_path / "direct").glob("*.flac"))).tags
+    assert (tags["TITLE"], tags["COMMENT"]) == (["Song"], ["A note"])
+
+
 def test_a_latin_1_bext_description_reaches_the_flac_as_written(wav16, tmp_path):
     """ffmpeg's probe would give "Caf\ufffd"."""
-    source = media.wav_with_chunks(wav16, tmp_path / "bwf.wav", [media.bext(b"Caf\xe9")])
+    source = media.with_chunks(wav16, tmp_path / "bwf.wav", [media.bext(b"Caf\xe9")])
     assert FLAC(single_output(source, tmp_path / "out").path).tags["COMMENT"] == ["Café"]
 
 
