@@ -95,15 +95,21 @@ class Target:
         given. So decoding starts where a seek is exact (a little before `start`), else at the
         beginning, and atrim counts from there; asetpts restarts the clock (progress) at 0.
         """
-        if not self.start and self.end is None:
+        rate = stream.sample_rate
+        # A block codec's padding past the samples the file states is no audio (probe.ADPCM_BLOCK_CODECS).
+        last = stream.frames if rate else None
+        if not self.start and self.end is None and last is None:
             return [], []
         seek = max(0, self.start - SEEK_PREROLL) if self.start and _seeks_exactly(media, stream) else 0
-        rate = stream.sample_rate
-        bounds = [(name, moment - seek) for name, moment in (("start", self.start), ("end", self.end))
-                  if moment is not None]
-        # An unknown rate (the probe did not say) leaves timestamps to go by.
-        bounds_text = ":".join(f"{name}_sample={round(at * rate)}" if rate else f"{name}={at}"
-                               for name, at in bounds)
+        bounds = {name: moment - seek for name, moment in (("start", self.start), ("end", self.end))
+                  if moment is not None}
+        if not rate:  # an unknown rate (the probe did not say) leaves timestamps to go by
+            bounds_text = ":".join(f"{name}={at}" for name, at in bounds.items())
+        else:
+            samples = {name: round(at * rate) for name, at in bounds.items()}
+            if last is not None:
+                samples["end"] = min(samples.get("end", last), last - round(seek * rate))
+            bounds_text = ":".join(f"{name}_sample={at}" for name, at in samples.items())
         return (["-ss", str(seek)] if seek else []), [f"atrim={bounds_text}", "asetpts=PTS-STARTPTS"]
 
 

@@ -146,6 +146,21 @@ def _wav(file, file_size: int, *, wide: bool) -> MediaInfo | None:
     return None
 
 
+def wav_fact_frames(path: Path) -> int | None:
+    """A WAV's length in samples as its fact chunk states it (compressed codecs write one), if any;
+    0 says nothing (ffmpeg ignores it too)."""
+    with open(path, "rb") as file:
+        if file.read(12)[8:] != b"WAVE":
+            return None
+        for chunk_id, size, offset in _chunks(file, "<"):
+            if chunk_id == b"fact" and size >= 4:
+                file.seek(offset)
+                return int.from_bytes(file.read(4), "little") or None
+            if chunk_id == b"data":
+                return None
+    return None
+
+
 def _read_info(chunk: bytes) -> dict[str, str] | None:
     """The tags of a LIST/INFO chunk; None for any other LIST (adtl cue labels...)."""
     if chunk[:4] != b"INFO":

@@ -31,6 +31,10 @@ LOG_LINE_LIMIT = 255
 _FFMETADATA_LINE_RE = re.compile(r"((?:\\.|[^\\\n])*)\n", re.S)
 _FFMETADATA_ENTRY_RE = re.compile(r"((?:\\.|[^\\=])+)=(.*)", re.S)
 _ESTIMATED = "Estimating duration from bitrate"
+# A WAV's ADPCM is coded in blocks of a fixed sample count, the last one padded: ffmpeg decodes the
+# padding too (IMA: up to 1,016 samples of it, 11 ms at 44.1 kHz; MS: up to 1,011), and the fact
+# chunk says where the audio ends.
+ADPCM_BLOCK_CODECS = ("adpcm_ima_wav", "adpcm_ms")
 _TIMESTAMP_RE = re.compile(r"(\d+):(\d\d):(\d\d(?:\.\d+)?)")
 
 
@@ -46,6 +50,7 @@ class AudioStream:
     tags: dict[str, str] = field(default_factory=dict)
     duration: float | None = None  # its own length, where the container states one (Matroska's DURATION)
     channel_mask: int | None = None  # by headers.py, a WAVE_FORMAT_EXTENSIBLE's speakers (0: none named)
+    frames: int | None = None  # by headers.py, its length in samples where the decoder runs past it (fact)
 
 
 @dataclass
@@ -112,9 +117,14 @@ def probe(path: Path) -> MediaInfo:
 
     Raises NotMedia if ffmpeg cannot open it, InputRejected if the header promises more than the file has.
     """
-    from .headers import read_header  # built on this module's types
+    from .headers import read_header, wav_fact_frames  # built on this module's types
 
-    return read_header(path) or probe_with_ffmpeg(path)
+    info = read_header(path)
+    if info is None:
+        info = probe_with_ffmpeg(path)
+        if info.format == "wav" and len(info.audio) == 1 and info.audio[0].codec in ADPCM_BLOCK_CODECS:
+            info.audio[0].frames = wav_fact_frames(path)
+    return info
 
 
 def probe_with_ffmpeg(path: Path) -> MediaInfo:

@@ -59,3 +59,33 @@ def test_which_durations_the_probe_states():
                             "  Stream #0:0: Audio: mp3 (mp3float), 44100 Hz, stereo, fltp, 32 kb/s\n")
     assert (estimated.duration, estimated.stated_duration, estimated.audio_duration(estimated.audio[0])) == (
         57.12, None, None)
+
+
+@pytest.fixture(scope="module", params=["adpcm_ima_wav", "adpcm_ms"])
+def adpcm_wav(request, tmp_path_factory):
+    """54,419 frames: IMA codes them in blocks of 1,017, MS in blocks of 1,012, the last one padded."""
+    path = tmp_path_factory.mktemp("adpcm") / f"{request.param}.wav"
+    media.ffmpeg("-f", "lavfi", "-i", "sine=d=1.234:r=44100", "-ac", "2", "-c:a", request.param, str(path))
+    return path
+
+
+@pytest.mark.parametrize(("options", "first", "frames"), [
+    ({}, 0, 54_419), ({"end": "00:00:01"}, 0, 44_100), ({"start": "00:00:01"}, 44_100, 10_319),
+])
+def test_an_adpcm_wav_ends_where_its_fact_chunk_says(adpcm_wav, out_dir, options, first, frames):
+    """ffmpeg decodes the last block's padding too (499 and 229 frames here): not audio."""
+    output = single_output(adpcm_wav, out_dir, **options)
+    assert FLAC(output.path).info.total_samples == frames
+    decoded = media.pcm(adpcm_wav, "s16le")
+    assert len(decoded) > (first + frames) * 4
+    assert media.pcm(output.path, "s16le") == decoded[first * 4:(first + frames) * 4]
+
+
+def test_a_fact_chunk_of_zero_says_nothing(adpcm_wav, tmp_path, out_dir):
+    raw = bytearray(adpcm_wav.read_bytes())
+    at = raw.index(b"fact") + 8
+    raw[at:at + 4] = bytes(4)
+    path = tmp_path / "no-fact.wav"
+    path.write_bytes(raw)
+    frames = FLAC(single_output(path, out_dir).path).info.total_samples
+    assert frames * 4 == len(media.pcm(adpcm_wav, "s16le"))
