@@ -35,7 +35,13 @@ _WAV_PCM, _WAV_FLOAT, _WAV_EXTENSIBLE = 1, 3, 0xFFFE
 _AIFF_TEXTS = {b"NAME": "title", b"AUTH": "author", b"(c) ": "copyright", b"ANNO": "comment"}
 # What ffmpeg's AIFF demuxer reads past for PCM (9.0.2, tests/engine/test_pcm_direct.py): markers,
 # instrument and MIDI data, time-stamped comments, applications' own, AES channel status, padding.
-AIFF_SILENT_CHUNKS = {b"FVER", b"MARK", b"INST", b"COMT", b"APPL", b"MIDI", b"AESD", b"PAD "}
+AIFF_SILENT_CHUNKS = {b"MARK", b"INST", b"COMT", b"APPL", b"MIDI", b"AESD", b"PAD "}
+_AIFC_VERSION_1 = b"\xa2\x80\x51\x40"  # an FVER chunk's timestamp for AIFF-C version 1
+# An AIFF-C's uncompressed codings, as ffmpeg reads them: (coding, bits) -> byte order. NONE and
+# twos are big-endian at any depth; sowt little-endian (ffmpeg writes it at 16 bits, and
+# its 24- and 32-bit forms are left to its probe).
+_AIFC_BYTE_ORDERS = {**{(coding, bits): "be" for coding in (b"NONE", b"twos") for bits in (8, 16, 24, 32)},
+                     (b"sowt", 16): "le"}
 # A 16-bit WAV's "PCM" may be a compressed stream: a DTS CD's tracks, or IEC 61937 (S/PDIF)
 # bursts of AC-3 or DTS. ffmpeg's demuxer probes such a WAV's samples for them (its spdif check
 # reads 64 KiB); a sync word in as many bytes sends the file to that probe. 4 bytes of noise-like
@@ -69,8 +75,8 @@ def read_header(path: Path) -> MediaInfo | None:
         magic = file.read(12)
         if magic[:4] in (b"RIFF", b"RF64", b"BW64") and magic[8:] == b"WAVE":
             return _wav(file, path.stat().st_size, wide=magic[:4] != b"RIFF")
-        if magic[:4] == b"FORM" and magic[8:] == b"AIFF":
-            return _aiff(file, path.stat().st_size)
+        if magic[:4] == b"FORM" and magic[8:] in (b"AIFF", b"AIFC"):
+            return _aiff(file, path.stat().st_size, compressed=magic[8:] == b"AIFC")
     if magic[:4] == b"fLaC":
         return _flac(path)
     return None
@@ -233,15 +239,20 @@ def _only_silent_chunks_after(file, offset: int) -> bool:
     return True
 
 
-def _aiff(file, file_size: int) -> MediaInfo | None:
-    """Every chunk is looked at, those after the sound data too: ffmpeg reads text and ID3 chunks
-    wherever they are (iTunes puts its ID3 chunk last)."""
+def _aiff(file, file_size: int, *, compressed: bool) -> MediaInfo | None:
+    """compressed: an AIFF-C, whose COMM names its coding; only uncompressed PCM is read here, in
+    either byte order. Every chunk is looked at, those after the sound data too: ffmpeg reads text
+    and ID3 chunks wherever they are (iTunes puts its ID3 chunk last)."""
     comm = data_offset = None
     tags: dict[str, str] = {}
     for chunk_id, size, offset in _chunks(file, ">"):
         file.seek(offset)
-        if chunk_id == b"COMM":
-            comm = file.read(18)
+        if chunk_id == b"FVER":
+            # ffmpeg reads the COMM by the version this states: only AIFF-C's own is known here.
+            if not compressed or file.read(4) != _AIFC_VERSION_1:
+                return None
+        elif chunk_id == b"COMM":
+            comm = file.read(22 if compressed else 18)
         elif chunk_id == b"SSND":
             ssnd_offset = file.read(4)
             if len(ssnd_offset) < 4:
@@ -254,14 +265,15 @@ def _aiff(file, file_size: int) -> MediaInfo | None:
                 return None
             tags[_AIFF_TEXTS[chunk_id]] = text.strip()
         elif chunk_id not in AIFF_SILENT_CHUNKS:
-            return None  # ID3 has tags, CHAN a layout; AIFC compression needs ffmpeg
-    if comm is None or len(comm) < 18 or data_offset is None:
+            return None  # ID3 has tags, CHAN a layout
+    if comm is None or len(comm) < (22 if compressed else 18) or data_offset is None:
         return None
     channels, frames, bits = struct.unpack(">hIh", comm[:8])
     rate = round(_extended(comm[8:18]))
-    if channels <= 0 or rate <= 0 or (False, bits, "be") not in _PCM:
+    order = _AIFC_BYTE_ORDERS.get((comm[18:22], bits)) if compressed else "be"
+    if channels <= 0 or rate <= 0 or (False, bits, order) not in _PCM:
         return None
-    info = _pcm_info("aiff", (False, bits, "be"), channels, rate, data_offset,
+    info = _pcm_info("aiff", (False, bits, order), channels, rate, data_offset,
                      frames=frames, available=(file_size - data_offset) // (channels * bits // 8))
     info.tags = tags
     return info

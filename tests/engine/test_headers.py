@@ -133,7 +133,8 @@ def test_an_aiffs_id3_chunk_after_the_sound_data_keeps_its_tags(corpus_dir, tmp_
     [aiff_text(b"NAME", b"One"), aiff_text(b"NAME", b"Two")],
     [aiff_text(b"ANNO", b"line 1\nline 2")],
     [media.riff_chunk(b"CHAN", struct.pack(">III", 0, 0b11, 0), ">")],
-], ids=["a field twice", "control characters", "a channel layout"])
+    [media.riff_chunk(b"FVER", bytes.fromhex("a2805140"), ">")],
+], ids=["a field twice", "control characters", "a channel layout", "an AIFF-C's version in an AIFF"])
 def test_an_aiff_that_needs_ffmpegs_rules_goes_to_its_probe(corpus_dir, tmp_path, chunks):
     path = media.with_chunks(media.corpus_file(corpus_dir, "aiff.aiff"), tmp_path / "x.aiff", chunks)
     assert read_header(path) is None

@@ -176,8 +176,7 @@ def test_a_tagged_aiff_with_what_its_tools_add_is_ffmpegs_flac(media_dir, tmp_pa
                                                                monkeypatch):
     """Text chunks and what ffmpeg's AIFF demuxer reads past, before the sound data and after it."""
     aiff = _source(media_dir, "16-bit AIFF (big-endian)")
-    bodies = {b"FVER": struct.pack(">I", 0xA2805140)}  # AIFF-C's version 1: ffmpeg reads what it says
-    before = [media.riff_chunk(chunk_id, bodies.get(chunk_id, b"Logic" + bytes(range(30))), ">")
+    before = [media.riff_chunk(chunk_id, b"Logic" + bytes(range(30)), ">")
               for chunk_id in sorted(headers.AIFF_SILENT_CHUNKS)] + [media.riff_chunk(b"NAME", b"Song", ">")]
     after = [media.riff_chunk(b"ANNO", b"A note", ">"), media.riff_chunk(b"MARK", bytes(12), ">")]
     with_before = media.with_chunks(aiff, tmp_path / "a.aiff", before)
@@ -186,6 +185,31 @@ def test_a_tagged_aiff_with_what_its_tools_add_is_ffmpegs_flac(media_dir, tmp_pa
     assert direct_calls == [source]
     tags = FLAC(next((tmp_path / "direct").glob("*.flac"))).tags
     assert (tags["TITLE"], tags["COMMENT"]) == (["Song"], ["A note"])
+
+
+def _as_aifc(aiff: Path, target: Path, coding: bytes) -> Path:
+    """The AIFF as an AIFF-C of `coding` (the samples' bytes as they are): FVER, and COMM naming it
+    (its name a Pascal string, padded to an even length)."""
+    raw = aiff.read_bytes()
+    comm = raw.index(b"COMM")
+    body = (media.riff_chunk(b"FVER", bytes.fromhex("a2805140"), ">") + raw[12:comm]
+            + media.riff_chunk(b"COMM", raw[comm + 8:comm + 26] + coding + b"\x0enot compressed\0", ">")
+            + raw[comm + 26:])
+    target.write_bytes(b"FORM" + struct.pack(">I", len(body) + 4) + b"AIFC" + body)
+    return target
+
+
+@pytest.mark.parametrize("kind", ["16-bit, little-endian (sowt)", "24-bit, big-endian (NONE)",
+                                  "16-bit, big-endian (twos)"])
+def test_an_uncompressed_aiff_c_is_ffmpegs_flac(kind, media_dir, tmp_path, direct_calls, monkeypatch):
+    if kind.startswith("16-bit, little"):  # as ffmpeg writes one
+        source = media.tone(tmp_path / "sowt.aiff", seconds=1.0, codec="pcm_s16le")
+    else:
+        aiff = _source(media_dir, "24-bit mono AIFF" if kind.startswith("24") else "16-bit AIFF (big-endian)")
+        source = _as_aifc(aiff, tmp_path / "in.aifc", kind[-5:-1].encode())
+    assert read_header(source) is not None
+    _same_as_ffmpegs(source, tmp_path, monkeypatch)
+    assert direct_calls == [source]
 
 
 def test_a_latin_1_bext_description_reaches_the_flac_as_written(wav16, tmp_path):
