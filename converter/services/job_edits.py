@@ -9,7 +9,6 @@ inside that transaction, so a concurrent start cannot slip between the check and
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.core.files import File
 from django.db import transaction
 
 from converter.models import Job, JobInput, Membership
@@ -17,9 +16,8 @@ from converter.options import download_passwords
 from converter.services.jobs import (
     JobInvalid,
     can_delete_job,
-    display_filename,
     input_add_remote,
-    input_add_upload,
+    input_add_stored,
     job_set,
 )
 from converter.services.passwords import input_password_encrypted, password_fields
@@ -85,9 +83,9 @@ def job_input_add_url(job: Job, url: str, *, membership: Membership | None, pass
 
 def job_input_reuse(job: Job, source: JobInput, *, membership: Membership | None,
                     password: str = "") -> JobInput:
-    """Another input of the team again (api2convert's `input_id`): a stored upload is copied, a URL
-    is fetched again; `password` opens it if it is protected. The caller has checked that
-    `source` belongs to the job's team."""
+    """Another input of the team again (api2convert's `input_id`): a stored upload is linked or
+    copied (services/jobs.py input_add_stored), a URL is fetched again; `password` opens it if it
+    is protected. The caller has checked that `source` belongs to the job's team."""
     _require_may_change(membership, job)
     if source.job.team_id != job.team_id:
         raise JobInvalid("That input does not exist in this team.")
@@ -99,10 +97,7 @@ def job_input_reuse(job: Job, source: JobInput, *, membership: Membership | None
     encrypted = _password_encrypted(password)
     with transaction.atomic():
         _require_room(_lock_incomplete(job))
-        with source.file.open("rb") as stored:
-            copy = File(stored, name=display_filename(source.filename))
-            copy.content_type = source.content_type
-            return input_add_upload(job, copy, encrypted)
+        return input_add_stored(job, source, encrypted)
 
 
 def job_input_remove(job: Job, job_input: JobInput, *, membership: Membership | None) -> None:

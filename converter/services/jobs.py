@@ -3,6 +3,7 @@
 import logging
 import os
 import unicodedata
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -112,6 +113,30 @@ def input_add_upload(job: Job, upload, password_encrypted: str = "") -> JobInput
                          decrypt_password_encrypted=password_encrypted)
     # Stored under a name of at most 255 bytes (a filesystem's limit; "é" takes two).
     job_input.file.save(safe_filename(*os.path.splitext(job_input.filename)), upload, save=False)
+    job_input.save()
+    return job_input
+
+
+def input_add_stored(job: Job, source: JobInput, password_encrypted: str = "") -> JobInput:
+    """Another job's stored upload as this job's input. On local storage a hard link: no byte is
+    copied or stored twice, so re-running a 2 GiB recording starts at once (and, on SQLite, holds
+    the write lock of the caller's transaction for no copy); deleting either job's file leaves the
+    other's. Elsewhere (S3, another disk) a copy."""
+    job_input = JobInput(job=job, type=JobInput.Type.UPLOAD, filename=source.filename, size=source.size,
+                         content_type=source.content_type, checksum=source.checksum,
+                         decrypt_password_encrypted=password_encrypted)
+    stored_name = safe_filename(*os.path.splitext(source.filename))
+    name = job_input.file.field.generate_filename(job_input, stored_name)
+    try:
+        target = Path(job_input.file.storage.path(name))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(source.file.path, target)
+    except (NotImplementedError, OSError):  # no paths (S3), or not one filesystem: copied
+        with source.file.open("rb") as stored:
+            copy = File(stored, name=source.filename)
+            copy.content_type = source.content_type
+            return input_add_upload(job, copy, password_encrypted)
+    job_input.file.name = name
     job_input.save()
     return job_input
 
@@ -234,7 +259,7 @@ def job_delete(job: Job, *, membership: Membership) -> None:
 
 
 def job_rerun(job: Job, *, user) -> Job:
-    """A new job with the same inputs (stored uploads copied, URLs fetched again), engine,
+    """A new job with the same inputs (stored uploads linked or copied, URLs fetched again), engine,
     options and download passwords (their hashes carry over)."""
     if job.has_password and job.engine == Team.Engine.API2CONVERT:
         raise JobInvalid("api2convert needs the download password itself, and it is not kept: "
@@ -249,10 +274,7 @@ def job_rerun(job: Job, *, user) -> Job:
         rerun = job_create(team=job.team, user=user, options=options, engine=job.engine, process=False)
         for item in inputs:
             if item.type == JobInput.Type.UPLOAD:
-                with item.file.open("rb") as stored:
-                    copy = File(stored, name=item.filename)
-                    copy.content_type = item.content_type
-                    input_add_upload(rerun, copy)
+                input_add_stored(rerun, item)
             else:
                 input_add_remote(rerun, item.source)
         job_set(rerun, password_hashes=job.password_hashes)

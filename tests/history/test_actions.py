@@ -1,12 +1,15 @@
 """Re-run, edit options, delete (files gone from storage), and who may do which."""
 
+import errno
+import os
+
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from converter.models import Job, JobInput, Membership
-from converter.services.jobs import JobInvalid, job_rerun
+from converter.services.jobs import JobInvalid, job_delete, job_rerun
 from tests.web.conftest import add_output, make_job
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -40,8 +43,35 @@ def test_rerun_copies_inputs_options_and_password(alice_client, stored_job,
     assert rerun.status == Job.Status.QUEUED and len(callbacks) == 1  # sent to a worker on commit
     upload, remote = rerun.inputs.order_by("type").reverse()
     assert upload.file.read() == b"RIFF"
-    assert upload.file.name != stored_job.inputs.get(type="upload").file.name  # a copy
+    assert upload.file.name != stored_job.inputs.get(type="upload").file.name  # its own
     assert (remote.type, remote.source) == ("remote", "https://example.com/a.mp3")
+
+
+def test_a_reruns_upload_is_a_hard_link_that_outlives_the_first_job(stored_job, alice, team,
+                                                                     django_capture_on_commit_callbacks):
+    """No byte copied or stored twice on local storage; deleting the first job keeps the re-run's file."""
+    first = stored_job.inputs.get(type="upload")
+    rerun = job_rerun(stored_job, user=alice)
+    linked = rerun.inputs.get(type="upload")
+    assert os.path.samefile(linked.file.path, first.file.path) and os.stat(first.file.path).st_nlink == 2
+    assert [(item.filename, item.size, item.content_type) for item in (linked, first)] == [
+        (first.filename, first.size, first.content_type)] * 2
+    with django_capture_on_commit_callbacks(execute=True):
+        job_delete(stored_job, membership=Membership.objects.get(team=team, user=alice))
+    assert not os.path.exists(first.file.path)
+    assert linked.file.open("rb").read() == b"RIFF"
+
+
+def test_a_rerun_copies_where_no_link_can_be_made(stored_job, alice, monkeypatch):
+    """Another filesystem (or S3: no paths at all)."""
+    def across_filesystems(source, target):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", across_filesystems)
+    first = stored_job.inputs.get(type="upload")
+    copied = job_rerun(stored_job, user=alice).inputs.get(type="upload")
+    assert copied.file.read() == b"RIFF" and not os.path.samefile(copied.file.path, first.file.path)
+    assert copied.filename == first.filename
 
 
 def test_rerun_needs_the_stored_uploads(stored_job, alice):
