@@ -1,7 +1,9 @@
-"""Reading plain PCM WAV, AIFF and FLAC headers in Python, so the common case needs no probe process.
+"""Reading PCM WAV (RIFF, RF64, BW64), AIFF, AIFF-C and FLAC headers in Python, so the common case
+needs no probe process.
 
-Only files whose header says everything ffmpeg's probe would are read here: no tags, no
-cover art, no exotic layouts. Anything else returns None and ffmpeg probes it.
+Only files whose header says everything ffmpeg's probe would are read here: their tags as ffmpeg
+reads them (LIST/INFO, a Broadcast WAV's bext, AIFF text chunks), the chunks it reads past stepped
+over; no cover art, no exotic layouts. Anything else returns None and ffmpeg probes it.
 """
 
 from __future__ import annotations
