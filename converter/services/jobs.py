@@ -90,29 +90,45 @@ def job_create(*, team: Team, user, options: dict, uploads=(), urls=(), engine: 
     if engine not in dict(engines_for(team)):
         raise JobInvalid("The api2convert engine needs the team's api2convert key (team settings)."
                          if engine == Team.Engine.API2CONVERT else f"Unknown engine “{engine}”.")
-    with transaction.atomic():
-        job = Job.objects.create(
-            team=team, created_by=user, engine=engine, options=clean,
-            **password_fields(passwords, engine),
-            input_bytes=sum(upload.size for upload in uploads),
-            expires_at=expires_at_for(team, timezone.now()),
-        )
+    job = Job(team=team, created_by=user, engine=engine, options=clean, **password_fields(passwords, engine),
+              input_bytes=sum(upload.size for upload in uploads),
+              expires_at=expires_at_for(team, timezone.now()))
+    # The files first, outside the transaction: on SQLite it holds the database's write lock, and so
+    # every worker's status writes, and moving a 2 GiB upload to a MEDIA_ROOT on another disk or to
+    # S3 is a copy. (Its id is the job's own, made with the instance.)
+    stored = []
+    try:
         for upload in uploads:
-            input_add_upload(job, upload, password)
-        for url, encrypted in zip(urls, url_encrypted, strict=True):
-            input_add_remote(job, url, encrypted)
-        if process:
-            job_enqueue(job)
+            stored.append(_upload_stored(job, upload, password))
+        with transaction.atomic():
+            job.save(force_insert=True)
+            for job_input in stored:
+                job_input.save(force_insert=True)
+            for url, encrypted in zip(urls, url_encrypted, strict=True):
+                input_add_remote(job, url, encrypted)
+            if process:
+                job_enqueue(job)
+    except BaseException:
+        for job_input in stored:
+            job_input.file.delete(save=False)
+        raise
     return job
 
 
-def input_add_upload(job: Job, upload, password_encrypted: str = "") -> JobInput:
-    """Store one uploaded file (streamed by Django's storage, never read whole)."""
+def _upload_stored(job: Job, upload, password_encrypted: str) -> JobInput:
+    """The input of an uploaded file, the file stored (streamed by Django's storage, never read
+    whole), the row not yet saved."""
     job_input = JobInput(job=job, type=JobInput.Type.UPLOAD, filename=display_filename(upload.name),
                          size=upload.size, content_type=getattr(upload, "content_type", "") or "",
                          decrypt_password_encrypted=password_encrypted)
     # Stored under a name of at most 255 bytes (a filesystem's limit; "é" takes two).
     job_input.file.save(safe_filename(*os.path.splitext(job_input.filename)), upload, save=False)
+    return job_input
+
+
+def input_add_upload(job: Job, upload, password_encrypted: str = "") -> JobInput:
+    """Store one uploaded file as an input of the job."""
+    job_input = _upload_stored(job, upload, password_encrypted)
     job_input.save()
     return job_input
 

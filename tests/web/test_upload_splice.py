@@ -115,7 +115,10 @@ def test_several_large_files_end_where_each_does(temp_dir, splices):
     body = encode_multipart(BOUNDARY, {"files": files, "after": "kept"})
     parsed, following = through_gunicorn(body)
     assert described(*parsed) == described(*djangos(body))
-    assert len(splices) >= 2 and following.path == "/next"
+    # Most bytes went through the kernel. How many splices that takes varies: one may run on past
+    # a file's end into the next files (the scanner finds each delimiter after it); ">= 2 splices"
+    # failed once in a loaded suite.
+    assert sum(splices) > 9 * MIB and following.path == "/next"
 
 
 @pytest.mark.parametrize("offset", [-len(DELIMITER) - 1, -len(DELIMITER) // 2, -1, 0, 1])
