@@ -23,6 +23,10 @@ VORBIS_FIELDS = {
     "copyright": "COPYRIGHT", "publisher": "ORGANIZATION", "lyrics": "LYRICS", "isrc": "ISRC",
     "encoded_by": "ENCODED-BY", "tracktotal": "TRACKTOTAL", "totaltracks": "TRACKTOTAL",
     "disctotal": "DISCTOTAL", "totaldiscs": "DISCTOTAL", "bpm": "BPM",
+    # A Broadcast WAV's bext (headers.py), under the names ffmpeg's FLAC muxer would give them: where
+    # the recording sits in the day (samples since midnight), its history and identifiers.
+    "time_reference": "TIME_REFERENCE", "coding_history": "CODING_HISTORY",
+    "originator_reference": "ORIGINATOR_REFERENCE", "umid": "UMID",
 }
 NO_FFMPEG_TAGS = ["-map_metadata", "-1", "-fflags", "+bitexact"]
 _IMAGE_TYPES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG": "image/png", b"GIF8": "image/gif",

@@ -142,8 +142,12 @@ def test_a_broadcast_wav_is_ffmpegs_flac_tags_included(wav24, tmp_path, direct_c
     _same_as_ffmpegs(source, tmp_path, monkeypatch)
     assert direct_calls == [source]
     tags = FLAC(next((tmp_path / "direct").glob("*.flac"))).tags
-    assert (tags["COMMENT"], tags["ENCODED-BY"], tags["DATE"]) == (
-        ["Interview, take 3"], ["Radio X"], ["2026-12-01"])
+    assert {field: tags[field] for field in ("COMMENT", "ENCODED-BY", "DATE", "ORIGINATOR_REFERENCE",
+                                             "TIME_REFERENCE", "UMID", "CODING_HISTORY")} == {
+        "COMMENT": ["Interview, take 3"], "ENCODED-BY": ["Radio X"], "DATE": ["2026-12-01"],
+        "ORIGINATOR_REFERENCE": ["REF-1"], "TIME_REFERENCE": ["158760000"],
+        "UMID": ["0x" + bytes(range(1, 33)).hex().upper()],
+        "CODING_HISTORY": ["A=PCM,F=48000,W=24,M=stereo,T=Recorder"]}
 
 
 def test_a_bw64_is_ffmpegs_flac(media_dir, tmp_path, direct_calls, monkeypatch):
