@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 
 from converter.models import Job, JobOutput
 from converter.services import reaper
-from converter.services.jobs import job_create
+from converter.services.jobs import job_create, job_enqueue
 from tests import media
 from tests.faults.conftest import kill
 
@@ -43,8 +44,14 @@ def kill_mid_conversion_and_recover(start_worker, settings, team, user, wav, job
     first = start_worker()
     data = wav.read_bytes()
     made = [job_create(team=team, user=user, options={**OPTIONS, "output_filename": f"out-{n}"},
-                       uploads=[SimpleUploadedFile(f"in-{n}.wav", data, content_type="audio/wav")])
+                       uploads=[SimpleUploadedFile(f"in-{n}.wav", data, content_type="audio/wav")],
+                       process=False)
             for n in range(jobs)]
+    # Queued together: the first is still converting when the last is queued (created one by one,
+    # the first could complete while the others' 26 MB uploads were stored).
+    with transaction.atomic():
+        for job in made:
+            job_enqueue(job)
     first.wait_for(made[0], statuses=(Job.Status.PROCESSING,), timeout=120)
     kill(first)
     assert Job.objects.filter(pk__in=[job.pk for job in made], status=Job.Status.PROCESSING).exists()
