@@ -32,8 +32,8 @@ _FFMETADATA_LINE_RE = re.compile(r"((?:\\.|[^\\\n])*)\n", re.S)
 _FFMETADATA_ENTRY_RE = re.compile(r"((?:\\.|[^\\=])+)=(.*)", re.S)
 _ESTIMATED = "Estimating duration from bitrate"
 # A WAV's ADPCM is coded in blocks of a fixed sample count, the last one padded: ffmpeg decodes the
-# padding too (IMA: up to 1,016 samples of it, 11 ms at 44.1 kHz; MS: up to 1,011), and the fact
-# chunk says where the audio ends.
+# padding too (in 1,024-byte stereo blocks, IMA up to 1,016 samples of it, 23 ms at 44.1 kHz; MS up
+# to 1,011), and the fact chunk says where the audio ends.
 ADPCM_BLOCK_CODECS = ("adpcm_ima_wav", "adpcm_ms")
 _TIMESTAMP_RE = re.compile(r"(\d+):(\d\d):(\d\d(?:\.\d+)?)")
 
@@ -50,7 +50,7 @@ class AudioStream:
     tags: dict[str, str] = field(default_factory=dict)
     duration: float | None = None  # its own length, where the container states one (Matroska's DURATION)
     channel_mask: int | None = None  # by headers.py, a WAVE_FORMAT_EXTENSIBLE's speakers (0: none named)
-    frames: int | None = None  # by headers.py, its length in samples where the decoder runs past it (fact)
+    frames: int | None = None  # its length in samples where the decoder runs past it: a WAV's fact chunk
 
 
 @dataclass
