@@ -88,8 +88,7 @@ def _wav_with_mask(path, channels: int, mask: int | None, *, frames: int = 20_00
     if mask is not None:
         fmt = struct.pack("<HHIIHHHHI16s", 0xFFFE, channels, rate, rate * block, block, bits, 22, bits, mask,
                           bytes.fromhex("0100000000001000800000aa00389b71"))  # KSDATAFORMAT_SUBTYPE_PCM
-    body = b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data)) + data
-    body += b"\0" * (len(data) % 2)
+    body = media.riff_chunk(b"fmt ", fmt) + media.riff_chunk(b"data", data)
     path.write_bytes(b"RIFF" + struct.pack("<I", len(body) + 4) + b"WAVE" + body)
     return path
 
