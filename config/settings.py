@@ -285,6 +285,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # JOB_STALE_SECONDS lost its worker; it is re-sent up to JOB_MAX_ATTEMPTS starts, then failed.
 JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=15 * 60)
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+# A pool process that ran a job's message takes the next queued local jobs from the database
+# itself for up to this long (converter/services/drain.py); 0 leaves every job to its message.
+JOB_DRAIN_SECONDS = env.float("JOB_DRAIN_SECONDS", default=10.0)
 CELERY_BEAT_SCHEDULE = {
     "jobs-reap": {"task": "converter.jobs_reap", "schedule": env.float("JOB_REAP_INTERVAL", default=60.0)},
 }

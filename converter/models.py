@@ -207,6 +207,10 @@ class Job(models.Model):
             models.Index(fields=["team", "status", "-created_at"], name="job_team_status_newest"),
             models.Index(fields=["team", "created_by", "-created_at"], name="job_team_creator_newest"),
             models.Index(fields=["team", "engine", "-created_at"], name="job_team_engine_newest"),
+            # The queued jobs, oldest first, for a worker that takes the next itself (services/drain.py):
+            # a handful of rows, whatever the history holds.
+            models.Index(fields=["created_at"], condition=models.Q(status="queued"),
+                         name="job_queued_oldest"),
         ]
 
     def __str__(self):

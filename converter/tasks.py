@@ -1,13 +1,13 @@
 """Celery entry points only: load ids, call a service."""
 
 from celery import shared_task
-from celery.signals import task_prerun, worker_init, worker_process_init, worker_ready
+from celery.signals import task_prerun, worker_init, worker_process_init, worker_ready, worker_shutting_down
 from django.conf import settings
 from django.db import close_old_connections
 
 from converter.providers.api2convert import poll as api2convert_poll_service
 from converter.providers.cores import batch_scheduling
-from converter.services import callbacks, jobs, reaper, retention, waveforms
+from converter.services import callbacks, drain, jobs, reaper, retention, waveforms
 
 
 @worker_init.connect
@@ -15,6 +15,13 @@ def worker_prepare(sender, **_) -> None:
     """In the worker's main process, before the pool processes are forked from it."""
     concurrency = sender.concurrency  # "auto" until the pool is sized, after this signal
     jobs.worker_prepare(concurrency if isinstance(concurrency, int) else None)
+    drain.share_create()
+
+
+@worker_shutting_down.connect
+def drain_stop(**_) -> None:
+    """In the worker's main process: the pool processes take no more queued jobs of their own."""
+    drain.stop()
 
 
 @worker_process_init.connect
@@ -50,9 +57,11 @@ def main_process_as_batch_work(**_) -> None:
         batch_scheduling(every_thread=True)
 
 
-@shared_task(name="converter.job_run", acks_late=True)
-def job_run(job_id: str) -> None:
+@shared_task(name="converter.job_run", acks_late=True, bind=True)
+def job_run(self, job_id: str) -> None:
     jobs.job_run(job_id)
+    if not self.request.is_eager:  # eagerly, in a web request: only the job asked for
+        drain.queued_jobs_run()
 
 
 @shared_task(name="converter.output_waveform_measure")

@@ -199,16 +199,35 @@ def worker_prepare(concurrency: int | None) -> None:
     share_create(concurrency)
 
 
+def _for_run(jobs):
+    """What running a job reads: job_finish reads the team; the provider and the usage at the
+    finish read the inputs."""
+    return jobs.select_related("team").prefetch_related("inputs")
+
+
 def job_run(job_id) -> None:
     """Run a job on its engine. Called by the Celery task; safe to call twice."""
-    # job_finish reads the team; the provider and the usage at the finish read the inputs. get(),
-    # not first(): no ORDER BY to build (~0.1 ms on SQLite, ~0.4 ms on PostgreSQL, every job).
+    # get(), not first(): no ORDER BY to build (~0.1 ms on SQLite, ~0.4 ms on PostgreSQL, every job).
     try:
-        job = Job.objects.select_related("team").prefetch_related("inputs").get(pk=job_id)
+        job = _for_run(Job.objects).get(pk=job_id)
     except Job.DoesNotExist:
         return
-    if job.is_terminal:
-        return
+    if not job.is_terminal:
+        _run(job)
+
+
+def job_run_oldest_queued() -> bool:
+    """Run the local job queued longest, whether or not its message has reached this process
+    (services/drain.py); False when none is queued. Its message, when it comes, finds it taken."""
+    job = _for_run(Job.objects.filter(status=Job.Status.QUEUED, engine=Team.Engine.LOCAL)
+                   .order_by("created_at")).first()
+    if job is None:
+        return False
+    _run(job)
+    return True
+
+
+def _run(job: Job) -> None:
     with job_logging(job):
         provider_for(job.engine).run(job)
 

@@ -81,6 +81,17 @@ def test_worker_fetches_a_url_input(worker, live_settings, alice, team, tone_wav
     assert job.outputs.get().download_name == "tone.flac"
 
 
+def test_a_pool_process_takes_a_queued_job_whose_message_it_never_got(worker, live_settings, alice, team,
+                                                                       tone_wav):
+    """services/drain.py: after the job its message named, the pool process takes the queued one."""
+    unsent = job_create(team=team, user=alice, uploads=[upload(tone_wav)], options={}, process=False)
+    Job.objects.filter(pk=unsent.pk).update(status=Job.Status.QUEUED)  # queued, no message sent
+    sent = worker.wait_for(job_create(team=team, user=alice, uploads=[upload(tone_wav)], options={}))
+    unsent = worker.wait_for(unsent, timeout=30)
+    assert sent.status == unsent.status == Job.Status.COMPLETED
+    assert unsent.attempts == 1 and unsent.outputs.count() == 1
+
+
 def test_cancel_stops_a_running_conversion(worker, live_settings, alice, team, tmp_path):
     long_wav = media.tone(tmp_path / "long.wav", seconds=600.0)
     job = job_create(team=team, user=alice, uploads=[upload(long_wav)],

@@ -1,0 +1,53 @@
+"""A pool process that has run a job's message takes the next queued local jobs from the
+database itself, for up to JOB_DRAIN_SECONDS, before it goes back to Celery for a message.
+
+Between two messages Celery spends ~6 ms of a pool process's time (the acknowledgement, the
+next message through the main process and the pool's pipe, the task's tracing): a fifth of a
+30-second clip's conversion. Taken from the database, the next job starts at once, and in the
+order the jobs were queued, whatever worker's prefetch holds their messages. A message whose job
+was taken this way finds it running or finished and ends at once (local.py, the claim). The
+claim is the same either way: of two processes, or of a drain and a message, only one runs a job.
+
+Nothing else changes for safety: a drained job writes its progress as any other, so the reaper
+re-sends it if its worker dies, and jobs_recover takes it back on the embedded broker.
+
+The time limit keeps a pool process's other tasks (api2convert polls, callbacks, waveforms) from
+waiting behind a long queue of jobs; a warm shutdown (worker_shutting_down, tasks.py) stops the
+drain at once, so that the worker exits after the jobs it is running, as it would without it. The
+flag is shared memory made by the worker's main process before its pool forks.
+"""
+
+from __future__ import annotations
+
+import time
+from multiprocessing.sharedctypes import RawValue
+
+from django.conf import settings
+
+from converter.services.jobs import job_run_oldest_queued
+
+_stopping = None  # a RawValue("b") in a worker, set once it shuts down; None outside one
+
+
+def share_create() -> None:
+    """In the worker's main process, before the pool forks."""
+    global _stopping
+    _stopping = RawValue("b", 0)
+
+
+def stop() -> None:
+    """In the worker's main process, when it starts shutting down."""
+    if _stopping is not None:
+        _stopping.value = 1
+
+
+def queued_jobs_run() -> int:
+    """Run queued local jobs, oldest first, until none is left, JOB_DRAIN_SECONDS have passed or
+    the worker shuts down. Returns how many it took."""
+    deadline = time.monotonic() + settings.JOB_DRAIN_SECONDS
+    taken = 0
+    while time.monotonic() < deadline and not (_stopping is not None and _stopping.value):
+        if not job_run_oldest_queued():
+            break
+        taken += 1
+    return taken
