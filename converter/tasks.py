@@ -1,5 +1,7 @@
 """Celery entry points only: load ids, call a service."""
 
+import time
+
 from celery import shared_task
 from celery.signals import task_prerun, worker_init, worker_process_init, worker_ready, worker_shutting_down
 from django.conf import settings
@@ -59,9 +61,10 @@ def main_process_as_batch_work(**_) -> None:
 
 @shared_task(name="converter.job_run", acks_late=True, bind=True)
 def job_run(self, job_id: str) -> None:
+    started = time.monotonic()
     jobs.job_run(job_id)
     if not self.request.is_eager:  # eagerly, in a web request: only the job asked for
-        drain.queued_jobs_run()
+        drain.queued_jobs_run(started)
 
 
 @shared_task(name="converter.output_waveform_measure")

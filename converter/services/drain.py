@@ -12,8 +12,11 @@ way: of two processes, or of a drain and a message, only one runs a job.
 Nothing else changes for safety: a drained job writes its progress as any other, so the reaper
 re-sends it if its worker dies, and jobs_recover takes it back on the embedded broker.
 
-The time limit keeps a pool process's other tasks (api2convert polls, callbacks, waveforms) from
-waiting behind a long queue of jobs; a warm shutdown (worker_shutting_down, tasks.py) stops the
+JOB_DRAIN_SECONDS counts from the task's start, as Celery's time limits do: a drained job starts
+within it, so its CELERY_TASK_SOFT_TIME_LIMIT is at most that much shorter (counted from the drain's
+start, a job drained after a 3-hour one would have minutes left). It also keeps a pool process's
+other tasks (api2convert polls, callbacks, waveforms) from waiting behind a long queue of jobs; a
+warm shutdown (worker_shutting_down, tasks.py) stops the
 drain at once, so that the worker exits after the jobs it is running, as it would without it. The
 flag is shared memory made by the worker's main process before its pool forks.
 """
@@ -42,10 +45,10 @@ def stop() -> None:
         _stopping.value = 1
 
 
-def queued_jobs_run() -> int:
-    """Run queued local jobs, oldest first, until none is left, JOB_DRAIN_SECONDS have passed or
-    the worker shuts down. Returns how many it took."""
-    deadline = time.monotonic() + settings.JOB_DRAIN_SECONDS
+def queued_jobs_run(task_started: float) -> int:
+    """Run queued local jobs, oldest first, until none is left, JOB_DRAIN_SECONDS have passed since
+    task_started (time.monotonic()) or the worker shuts down. Returns how many it took."""
+    deadline = task_started + settings.JOB_DRAIN_SECONDS
     taken = 0
     while time.monotonic() < deadline and not (_stopping is not None and _stopping.value):
         if not job_run_oldest_queued():

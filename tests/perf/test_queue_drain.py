@@ -2,6 +2,8 @@
 (converter/services/drain.py): oldest first, only local jobs that are queued, never once the
 worker shuts down or past JOB_DRAIN_SECONDS, and a drained job's own message then does nothing."""
 
+import time
+
 import pytest
 from celery.signals import worker_shutting_down
 
@@ -39,7 +41,7 @@ def test_the_queued_local_jobs_run_oldest_first_and_nothing_else(queued, team, a
     unsent = job_create(team=team, user=alice, options={}, uploads=[wav_upload()], process=False)
     canceled = queued(status=Job.Status.CANCELED)
 
-    assert drain.queued_jobs_run() == 2
+    assert drain.queued_jobs_run(time.monotonic()) == 2
 
     for job in (older, newer, remote, unsent, canceled):
         job.refresh_from_db()
@@ -51,7 +53,7 @@ def test_the_queued_local_jobs_run_oldest_first_and_nothing_else(queued, team, a
 
 def test_a_drained_jobs_own_message_then_does_nothing(queued):
     job = queued()
-    assert drain.queued_jobs_run() == 1
+    assert drain.queued_jobs_run(time.monotonic()) == 1
     events = JobEvent.objects.filter(job=job).count()
 
     job_run(str(job.pk))  # its message, arriving late
@@ -64,20 +66,23 @@ def test_a_drained_jobs_own_message_then_does_nothing(queued):
 def test_nothing_is_taken_once_the_worker_shuts_down(queued, worker_share):
     job = queued()
     worker_shutting_down.send(sender="celery@test", sig="SIGTERM", how="Warm", exitcode=0)  # tasks.py
-    assert drain.queued_jobs_run() == 0
+    assert drain.queued_jobs_run(time.monotonic()) == 0
     job.refresh_from_db()
     assert job.status == Job.Status.QUEUED
 
 
 def test_a_worker_that_runs_on_keeps_taking_them(queued, worker_share):
     queued()
-    assert drain.queued_jobs_run() == 1
+    assert drain.queued_jobs_run(time.monotonic()) == 1
 
 
-def test_no_time_allowed_takes_nothing(queued, settings):
-    settings.JOB_DRAIN_SECONDS = 0
+@pytest.mark.parametrize(("seconds", "task_ran"), [(0, 0), (10, 10.5)], ids=["none allowed", "spent"])
+def test_no_job_starts_past_the_time_from_the_tasks_start(queued, settings, seconds, task_ran):
+    """Counted from the task's start, as its time limits are: a job drained after a long one
+    would otherwise start with little of its limit left."""
+    settings.JOB_DRAIN_SECONDS = seconds
     job = queued()
-    assert drain.queued_jobs_run() == 0
+    assert drain.queued_jobs_run(time.monotonic() - task_ran) == 0
     job.refresh_from_db()
     assert job.status == Job.Status.QUEUED
 
