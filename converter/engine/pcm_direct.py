@@ -5,13 +5,16 @@ The most common conversion (a WAV to a FLAC of the same rate, channels and depth
 decoder and no filter, only libavcodec's FLAC encoder, which runs on one core: the engine's
 ffmpeg command spent 0.39-0.49 s on a 10-minute WAV, almost all of it in that encoder. Here the
 samples are read from the file (headers.py found them) and given to the same encoder through
-PyAV, which lets go of the GIL while it encodes; a long file is cut into parts, one per core, at
-block boundaries, encoded side by side. FLAC blocks are encoded independently, so the parts'
+PyAV; a long file is cut into parts, one per core, at block boundaries, encoded side by side,
+each in a process forked for it. FLAC blocks are encoded independently, so the parts'
 frames are the frames one encoder writes, except for the number in each frame's header (and the
 header's CRC-8, the frame's CRC-16): a part's frames are renumbered as they come. STREAMINFO's
 MD5 covers every sample in order: it is computed here, beside the encoders, and the muxer's
 STREAMINFO patched. The FLAC is the ffmpeg command's to the byte (tests/engine/test_pcm_direct.py).
-10 minutes in two parts on two cores: 0.32-0.36 s against bare ffmpeg's 0.40-0.45 s. A conversion
+10 minutes in two parts on two cores: 0.32-0.36 s against bare ffmpeg's 0.40-0.45 s. Processes,
+not threads: PyAV lets go of the GIL while it encodes, but two encoder threads hand it to each
+other around nearly every block, and where a cross-core wake-up is dear (an AMD EPYC VM: ~9,000
+hand-overs, 1.6-1.9 s of CPU) two threads were no faster than one (docs/performance.md). A conversion
 that another one narrows to a core after it split keeps its parts, and the MD5's extra pass, on
 that core (bench/mixed.py, docs/performance.md).
 """
@@ -21,12 +24,15 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import pickle
+import select
+import signal
 import tempfile
-import threading
 import time
 from collections.abc import Callable
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
+from multiprocessing.sharedctypes import RawArray
 from pathlib import Path
 from typing import BinaryIO
 
@@ -170,25 +176,73 @@ def usable_cores() -> int:
 
 
 class _Part:
-    """One encoder over frames first..end, in a thread of its own when there are several. The first
-    part writes the FLAC through libavformat's muxer; the others write their renumbered frames to
-    a temporary file."""
+    """One encoder over frames first..end, in a process of its own when there are several. The
+    first part writes the FLAC through libavformat's muxer; the others write their renumbered
+    frames to a temporary file. Its counters are shared memory, read by the calling process."""
 
     def __init__(self, samples: _Samples, first: int, end: int, into: Path | BinaryIO):
         """into: the FLAC's path (the first part), or the file taking a later part's frames."""
         self.samples, self.first, self.end = samples, first, end
         self.destination, self.frames_file = (into, None) if isinstance(into, Path) else (None, into)
-        self.done = 0  # frames encoded
-        self.sizes = [1 << 24, 0]  # smallest and largest frame written
-        self.error: BaseException | None = None
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._encode_in_thread, name=f"flac-part-{first}", daemon=True)
+        self._counters = RawArray("q", [0, 1 << 24, 0])  # frames encoded, smallest and largest frame
+        self.pid: int | None = None
+        self._report = -1  # the read end of the pipe that brings a failed part's exception back
 
-    def _encode_in_thread(self) -> None:
+    @property
+    def done(self) -> int:
+        return self._counters[0]
+
+    @property
+    def sizes(self) -> tuple[int, int]:
+        return self._counters[1], self._counters[2]
+
+    def start(self) -> None:
+        """Fork the process that encodes this part. It touches nothing the caller's other threads
+        may hold (no logging: PyAV's is off; no import; no database) and leaves by os._exit, so
+        none of the caller's exit handlers or open connections run in it."""
+        self._report, report = os.pipe()
+        self.pid = os.fork()
+        if self.pid:
+            os.close(report)
+            return
+        status = 0
         try:
+            os.close(self._report)
             self.encode()
-        except BaseException as error:  # noqa: BLE001 -- handed to the calling thread
-            self.error = error
+            if self.frames_file is not None:
+                self.frames_file.flush()  # os._exit flushes no buffer
+        except BaseException as error:  # noqa: BLE001 -- handed to the calling process
+            status = 1
+            with suppress(Exception):
+                os.write(report, pickle.dumps(error))
+        finally:
+            os._exit(status)
+
+    def wait(self, seconds: float) -> bool:
+        """Wait up to `seconds` for the process to end; True once it has. Raises what it raised."""
+        if self.pid is None:
+            return True
+        if not select.select([self._report], [], [], seconds)[0]:
+            return False
+        error = b"".join(iter(lambda: os.read(self._report, 1 << 16), b""))  # until its end closes
+        _, status = os.waitpid(self.pid, 0)
+        self._end()
+        if error:
+            raise pickle.loads(error)
+        if status:
+            raise RuntimeError(f"An encoder process ended with status {status}")
+        return True
+
+    def kill(self) -> None:
+        if self.pid is not None:
+            with suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            self._end()
+
+    def _end(self) -> None:
+        os.close(self._report)
+        self.pid = None
 
     def encode(self, between_reads: Callable[[], None] = lambda: None) -> None:
         samples = self.samples
@@ -197,7 +251,7 @@ class _Part:
         options = {"frame_size": str(BLOCK_SIZE), "bits_per_raw_sample": str(samples.width * 8)}
         with self._writing(layout, sample_format, options) as (encoder, write):
             position = self.first
-            while position < self.end and not self.stop.is_set():
+            while position < self.end:
                 between_reads()
                 count = min(BLOCK_SIZE * _BLOCKS_PER_READ, self.end - position)
                 values = samples.for_encoder(samples.read(position, count))
@@ -208,9 +262,8 @@ class _Part:
                     frame.sample_rate = samples.rate
                     write(encoder.encode(frame))
                 position += count
-                self.done = position - self.first
-            if not self.stop.is_set():
-                write(encoder.encode(None))
+                self._counters[0] = position - self.first
+            write(encoder.encode(None))
 
     @contextmanager
     def _writing(self, layout: str, sample_format: str, options: dict[str, str]):
@@ -247,13 +300,14 @@ class _Part:
     def _sized(self, size: int) -> None:
         """Count a frame of `size` bytes in the smallest and largest (STREAMINFO states both)."""
         if size:  # the encoder's last packet is empty: it carries its STREAMINFO
-            self.sizes = [min(self.sizes[0], size), max(self.sizes[1], size)]
+            self._counters[1] = min(self._counters[1], size)
+            self._counters[2] = max(self._counters[2], size)
 
 
 def _run(parts: list[_Part], samples: _Samples, on_progress, should_cancel, deadline) -> bytes | None:
-    """Run the parts, looking at cancel, time limit and progress between reads (one part) or every
-    _WAIT while hashing the samples beside the encoders (several). Returns the MD5, or None when
-    one encoder saw every sample."""
+    """Run the parts, looking at cancel, time limit and progress between reads (one part, in this
+    thread), or every _WAIT while hashing the samples beside the encoders' processes (several).
+    Returns the MD5, or None when one encoder saw every sample."""
     def look() -> None:
         _check(should_cancel, deadline)
         if on_progress is not None:
@@ -266,23 +320,21 @@ def _run(parts: list[_Part], samples: _Samples, on_progress, should_cancel, dead
         look()
         return None
     md5, hashed = hashlib.md5(), 0
-    for part in parts:
-        part.thread.start()
     try:
         for part in parts:
-            while part.thread.is_alive():
+            part.start()
+        for part in parts:
+            while True:
                 look()
                 if hashed < samples.frames:
                     hashed += _hash(md5, samples, hashed)
-                else:
-                    part.thread.join(_WAIT)
-            if part.error is not None:
-                raise part.error
+                    if part.wait(0):
+                        break
+                elif part.wait(_WAIT):
+                    break
     finally:
-        for part in parts:
-            part.stop.set()
-        for part in parts:
-            part.thread.join()
+        for part in parts:  # those still running after a cancel, a time limit or a failed part
+            part.kill()
     while hashed < samples.frames:
         hashed += _hash(md5, samples, hashed)
     look()

@@ -4,8 +4,8 @@ one the ffmpeg command writes, to the byte, and anything that needs more goes to
 from __future__ import annotations
 
 import errno
+import os
 import struct
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +19,7 @@ from converter.engine import encoding, headers, pcm_direct
 from converter.engine.errors import ConversionCanceled
 from converter.engine.ffmpeg import TimeLimitExceeded
 from converter.engine.headers import read_header
+from converter.providers.cores import children
 from tests import media
 
 from .helpers import convert_one, single_output
@@ -321,13 +322,14 @@ def test_a_containers_cpu_quota_caps_the_parts(cpu_max, expected, tmp_path, monk
 
 
 def test_a_cancel_stops_every_part(wav16, tmp_path, three_cores):
+    """The parts' processes are killed and reaped: none is left running, or a zombie."""
     info = read_header(wav16)
-    asked = []
+    asked, before = [], set(children(os.getpid()))
     with pytest.raises(ConversionCanceled):
         pcm_direct.encode_directly(wav16, info, info.audio[0], tmp_path / "out.flac",
                                    should_cancel=lambda: asked.append(1) or len(asked) > 1)
     assert three_cores == [3]
-    assert not [thread for thread in threading.enumerate() if thread.name.startswith("flac-part")]
+    assert set(children(os.getpid())) <= before
 
 
 def test_a_file_cut_short_during_the_encoding_fails_with_a_message(wav16, tmp_path, three_cores):
