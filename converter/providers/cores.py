@@ -9,8 +9,8 @@ on one core per stream, and 0.98-1.06x with each stream kept on a core of its ow
 (docs/performance.md, Batch). So a conversion that starts while another of the worker's is
 running gets a core of its own; one that starts alone may use all of them until another
 starts, which then keeps it (and its ffmpeg) to a core of its own. ffmpeg inherits the mask of
-the process that starts it, and so do the engine's own encoder threads (engine/pcm_direct.py: it
-cuts a long WAV into as many parts as its mask has cores).
+the process that starts it, and so do the engine's own encoder processes (engine/pcm_direct.py: it
+cuts a long WAV into as many parts as its mask has cores, each encoded by a process it forks).
 
 The slots live in shared memory made by the worker's main process before its pool forks
 (share_create), so every pool process sees them; outside a worker (tests, eager tasks) there is
@@ -170,7 +170,8 @@ def widen_when_alone() -> None:
 
 
 def _keep_to(pid: int, cores: set[int]) -> None:
-    """Move a pool process, and the ffmpeg it started (every thread of both), onto `cores`."""
+    """Move a pool process, and the ffmpeg or encoder processes it started (every thread of each),
+    onto `cores`."""
     with suppress(OSError):  # it has just ended
         if os.sched_getaffinity(pid) == cores:
             return

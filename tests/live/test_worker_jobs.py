@@ -45,8 +45,8 @@ def test_worker_converts_an_upload_with_options(worker, live_settings, alice, te
 
 def test_a_long_wav_encoded_in_parts_by_a_pool_process_holds_its_samples(worker, live_settings, alice, team,
                                                                           tmp_path):
-    """Over a minute, alone on the worker: engine/pcm_direct.py's parts run in threads of the
-    pool process. The FLAC decodes to the WAV's samples, and STREAMINFO's MD5 is theirs."""
+    """Over a minute, alone on the worker: engine/pcm_direct.py's parts run in processes the pool
+    process forks. The FLAC decodes to the WAV's samples, and STREAMINFO's MD5 is theirs."""
     import hashlib
 
     source = media.tone(tmp_path / "long.wav", seconds=75.0, rate=8000, channels=2)
