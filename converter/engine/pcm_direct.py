@@ -197,9 +197,10 @@ class _Part:
         return self._counters[1], self._counters[2]
 
     def start(self) -> None:
-        """Fork the process that encodes this part. It touches nothing the caller's other threads
-        may hold (no logging: PyAV's is off; no import; no database) and leaves by os._exit, so
-        none of the caller's exit handlers or open connections run in it."""
+        """Fork the process that encodes this part. It touches nothing another thread of the caller
+        may hold (no logging: PyAV's is off; no import; no database; a Celery pool process has one
+        thread anyway) and leaves by os._exit, so none of the caller's exit handlers, `finally`
+        blocks or open connections run in it."""
         self._report, report = os.pipe()
         self.pid = os.fork()
         if self.pid:
