@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import struct
 from pathlib import Path
 
@@ -330,6 +331,22 @@ def test_a_cancel_stops_every_part(wav16, tmp_path, three_cores):
                                    should_cancel=lambda: asked.append(1) or len(asked) > 1)
     assert three_cores == [3]
     assert set(children(os.getpid())) <= before
+
+
+def test_a_part_whose_process_dies_fails_the_encoding(wav16, tmp_path, three_cores, monkeypatch):
+    """Killed with no word (the OOM killer): the caller does not wait for its report for ever."""
+    encode = pcm_direct._Part.encode
+
+    def dying(part, *args):
+        if part.first:  # the first part lives
+            os.kill(os.getpid(), signal.SIGKILL)
+        encode(part, *args)
+
+    monkeypatch.setattr(pcm_direct._Part, "encode", dying)
+    info = read_header(wav16)
+    with pytest.raises(RuntimeError, match="encoder process ended"):
+        pcm_direct.encode_directly(wav16, info, info.audio[0], tmp_path / "out.flac")
+    assert three_cores == [3]
 
 
 def test_a_file_cut_short_during_the_encoding_fails_with_a_message(wav16, tmp_path, three_cores):
