@@ -147,12 +147,10 @@ def input_add_stored(job: Job, source: JobInput, password_encrypted: str = "") -
         target = Path(job_input.file.storage.path(name))
         target.parent.mkdir(parents=True, exist_ok=True)
         os.link(source.file.path, target)
+        job_input.file.name = name
     except (NotImplementedError, OSError):  # no paths (S3), or not one filesystem: copied
         with source.file.open("rb") as stored:
-            copy = File(stored, name=source.filename)
-            copy.content_type = source.content_type
-            return input_add_upload(job, copy, password_encrypted)
-    job_input.file.name = name
+            job_input.file.save(stored_name, File(stored), save=False)
     job_input.save()
     return job_input
 
