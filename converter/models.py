@@ -224,6 +224,13 @@ class Job(models.Model):
     def has_password(self) -> bool:
         return bool(self.password_hashes)
 
+    @property
+    def downloads_first(self) -> bool:
+        """Whether running it starts in `downloading`: on api2convert (which fetches the inputs),
+        or with an input the embedded engine must fetch first. A job of uploads on local
+        storage goes straight to `processing`."""
+        return self.engine != Team.Engine.LOCAL or any(job_input.fetched for job_input in self.inputs.all())
+
 
 def input_upload_to(instance: "JobInput", filename: str) -> str:
     return f"jobs/{instance.job_id}/input/{instance.id}/{filename}"
@@ -258,6 +265,18 @@ class JobInput(models.Model):
 
     def __str__(self):
         return self.filename
+
+    @property
+    def fetched(self) -> bool:
+        """Whether a conversion must fetch it first: a URL, or an upload kept where it cannot be
+        read in place (S3)."""
+        if self.type == self.Type.REMOTE:
+            return True
+        try:
+            self.file.storage.path(self.file.name)
+        except NotImplementedError:
+            return True
+        return False
 
 
 class JobOutput(models.Model):

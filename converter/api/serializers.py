@@ -116,11 +116,12 @@ def job_json(job: Job, base: str) -> dict:
 def history_json(job: Job) -> list[dict]:
     """The status changes we can date from the job's own timestamps (no event table)."""
     events = [(Job.Status.INCOMPLETE, job.created_at)]
+    started = Job.Status.DOWNLOADING if job.downloads_first else Job.Status.PROCESSING
     if job.started_at:
-        events.append((Job.Status.DOWNLOADING, job.started_at))
+        events.append((started, job.started_at))
     if job.is_terminal:
         events.append((job.status, job.finished_at or job.modified_at))
-    elif job.status not in (Job.Status.INCOMPLETE, Job.Status.DOWNLOADING):
+    elif job.status not in (Job.Status.INCOMPLETE, started):
         events.append((job.status, job.modified_at))
     return [{"id": f"{job.pk}-{index}", "status": status, "info": STATUS_INFO[status],
              "created_at": timestamp(moment)} for index, (status, moment) in enumerate(events, 1)]

@@ -59,8 +59,9 @@ def _create(request: HttpRequest) -> JsonResponse:
     process = wanted.process is not False and bool(wanted.urls)
     with service_problems(), transaction.atomic():
         job = job_create(team=request.team, user=request.api_key.user, options=wanted.options,
-                         urls=wanted.urls, url_passwords=wanted.url_passwords, process=process)
-        job_set(job, api_key=request.api_key, api_base_url=api_base(request), **_notification_fields(wanted))
+                         urls=wanted.urls, url_passwords=wanted.url_passwords, process=process,
+                         fields={"api_key": request.api_key, "api_base_url": api_base(request),
+                                 **_notification_fields(wanted)})
     return JsonResponse(job_json(job, api_base(request)), status=201)
 
 

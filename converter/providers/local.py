@@ -67,17 +67,22 @@ def _workdir_remove(workdir: Path) -> None:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _claim(job: Job) -> bool:
-    """Take a queued job for this delivery, moving it on to downloading; False when another
-    delivery has it (a duplicate message, or one the stuck-job reaper re-sent) or it is finished.
-    attempts is the loaded count plus one: only the delivery that finds the job queued writes it."""
-    return job_set(job, only_from=(Job.Status.QUEUED,), status=Job.Status.DOWNLOADING,
-                   attempts=job.attempts + 1, started_at=job.started_at or timezone.now(), progress=0)
-
-
 class LocalProvider:
-    def run(self, job: Job) -> None:
-        if not _claim(job):
+    @staticmethod
+    def claim(job: Job) -> bool:
+        """Take a queued job for this delivery, moving it on to downloading, or straight to
+        processing when every input is already at hand (uploads on local storage: nothing is
+        downloaded, and a batch of clips saves a status write and its event a job); False when
+        another delivery has it (a duplicate message, or one the stuck-job reaper re-sent) or it
+        is finished. attempts is the loaded count plus one: only the delivery that finds the job
+        queued writes it."""
+        return job_set(job, only_from=(Job.Status.QUEUED,),
+                       status=Job.Status.DOWNLOADING if job.downloads_first else Job.Status.PROCESSING,
+                       attempts=job.attempts + 1, started_at=job.started_at or timezone.now(), progress=0)
+
+    def run(self, job: Job, *, claimed: bool = False) -> None:
+        """Run the job, claiming it first unless the caller has (services/jobs.py, the drain)."""
+        if not (claimed or self.claim(job)):
             logger.info("job %s is %s: this delivery is not needed", job.pk, job.status)
             return
         workdir = Path(settings.CONVERTER_WORK_DIR) / str(job.pk)
@@ -117,7 +122,8 @@ class LocalProvider:
                                              password=input_password(job_input)))
             sources.append(job_input)
 
-        job_set(job, status=Job.Status.PROCESSING)
+        if job.status != Job.Status.PROCESSING:
+            job_set(job, status=Job.Status.PROCESSING)
         with conversion_cores():
             produced, failures = (engine.convert(inputs, workdir, job.options, **self._hooks(job))
                                   if inputs else ([], []))

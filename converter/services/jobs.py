@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from converter.engine.filenames import safe_filename
@@ -58,10 +59,12 @@ def _check_inputs(uploads, urls: list[str]) -> None:
 
 
 def job_create(*, team: Team, user, options: dict, uploads=(), urls=(), engine: str | None = None,
-               process: bool = True, input_password: str = "", url_passwords=()) -> Job:
+               process: bool = True, input_password: str = "", url_passwords=(), fields=None) -> Job:
     """Validate everything, store the inputs, and queue the job once the transaction commits.
     input_password opens the protected ones among the inputs (ZIP, PDF); url_passwords[i], when
-    given, opens urls[i] instead (the API's per-input credentials).
+    given, opens urls[i] instead (the API's per-input credentials). fields: more of the job's own
+    (the API's key, base URL and callback), set before it is queued, so that its callback hears
+    of the `queued`.
 
     Raises OptionsInvalid (naming each bad option) or JobInvalid.
     """
@@ -92,7 +95,7 @@ def job_create(*, team: Team, user, options: dict, uploads=(), urls=(), engine: 
                          if engine == Team.Engine.API2CONVERT else f"Unknown engine “{engine}”.")
     job = Job(team=team, created_by=user, engine=engine, options=clean, **password_fields(passwords, engine),
               input_bytes=sum(upload.size for upload in uploads),
-              expires_at=expires_at_for(team, timezone.now()))
+              expires_at=expires_at_for(team, timezone.now()), **(fields or {}))
     # The files first, outside the transaction: on SQLite it holds the database's write lock, and so
     # every worker's status writes, and moving a 2 GiB upload to a MEDIA_ROOT on another disk or to
     # S3 is a copy. (Its id is the job's own, made with the instance.)
@@ -207,21 +210,35 @@ def job_run(job_id) -> None:
     """Run a job on its engine. Called by the Celery task; safe to call twice."""
     # get(), not first(): no ORDER BY to build (~0.1 ms on SQLite, ~0.4 ms on PostgreSQL, every job).
     try:
-        job = _for_run(Job.objects).get(pk=job_id)
+        job = Job.objects.select_related("team").get(pk=job_id)
     except Job.DoesNotExist:
         return
+    # The inputs only for a job still to run: in a batch most messages find theirs already run by
+    # a pool process's drain (services/drain.py).
     if not job.is_terminal:
+        prefetch_related_objects([job], "inputs")
         _run(job)
 
 
 def job_run_oldest_queued() -> bool:
     """Run the local job queued longest, whether or not its message has reached this process
-    (services/drain.py); False when none is queued. Its message, when it comes, finds it taken."""
-    job = _for_run(Job.objects.filter(status=Job.Status.QUEUED, engine=Team.Engine.LOCAL)
-                   .order_by("created_at")).first()
-    if job is None:
-        return False
-    _run(job)
+    (services/drain.py); False when none is queued. Its message, when it comes, finds it taken.
+
+    Found and claimed in one short transaction that locks the row and passes over rows others have
+    locked (PostgreSQL's SKIP LOCKED; on SQLite the IMMEDIATE transactions take turns): the pool
+    processes of many workers draining one database each take a different job, instead of all
+    reading the same oldest one and all but one losing its claim."""
+    local = provider_for(Team.Engine.LOCAL)
+    with transaction.atomic():
+        job = _for_run(Job.objects.filter(status=Job.Status.QUEUED, engine=Team.Engine.LOCAL)
+                       .order_by("created_at").select_for_update(skip_locked=True, of=("self",))).first()
+        if job is None:
+            return False
+        with job_logging(job):
+            claimed = local.claim(job)
+    if claimed:
+        with job_logging(job):
+            local.run(job, claimed=True)
     return True
 
 

@@ -8,18 +8,27 @@ import pytest
 
 from converter import tasks
 from converter.services.jobs import job_run
+from tests.media import wav_bytes
 
 pytestmark = pytest.mark.django_db
 
 
 class Receiver:
-    """An HTTP server on 127.0.0.1 answering POSTs with the scripted statuses (then 200)."""
+    """An HTTP server on 127.0.0.1 answering POSTs with the scripted statuses (then 200), and
+    serving GETs of self.files (path: bytes)."""
 
     def __init__(self, statuses=()):
-        self.statuses, self.received = list(statuses), []
+        self.statuses, self.received, self.files = list(statuses), [], {}
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = receiver.files.get(self.path)
+                self.send_response(200 if body is not None else 404)
+                self.send_header("Content-Length", str(len(body or b"")))
+                self.end_headers()
+                self.wfile.write(body or b"")
+
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.received.append((dict(self.headers), body))
@@ -30,7 +39,8 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        self.origin = f"http://127.0.0.1:{self.server.server_port}"
+        self.url = f"{self.origin}/hook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self):
@@ -78,7 +88,21 @@ def test_notify_status_posts_every_change(api, receiver_for, django_capture_on_c
     receiver = receiver_for()
     _run_job(api, receiver.url, django_capture_on_commit_callbacks, notify_status=True)
     codes = [api2convert.webhooks().parse(body).job.status.code for _, body in receiver.received]
+    assert codes == ["queued", "processing", "completed"]  # an upload is not downloaded
+
+
+def test_notify_status_posts_the_download_of_a_url_input(api, receiver_for,
+                                                        django_capture_on_commit_callbacks):
+    receiver = receiver_for()
+    receiver.files["/tone.wav"] = wav_bytes()
+    with django_capture_on_commit_callbacks(execute=True):
+        job = api.create({"conversion": [{"target": "flac"}], "input": [
+            {"type": "remote", "source": f"{receiver.origin}/tone.wav"}], "callback": receiver.url,
+            "notify_status": True}).json()
+    codes = [api2convert.webhooks().parse(body).job.status.code for _, body in receiver.received]
     assert codes == ["queued", "downloading", "processing", "completed"]
+    history = [event["status"] for event in api("GET", f"/jobs/{job['id']}/history").json()]
+    assert history == ["incomplete", "downloading", "completed"]
 
 
 def test_notify_status_posts_a_cancel(api, receiver_for, django_capture_on_commit_callbacks):

@@ -71,7 +71,7 @@ def test_completed_job_lists_its_output(api, completed):
     assert output["metadata"]["sample_rate"] == 8000
     assert api("GET", f"/jobs/{completed['id']}/output").json() == [output]
     history = [event["status"] for event in api("GET", f"/jobs/{completed['id']}/history").json()]
-    assert history == ["incomplete", "downloading", "completed"]
+    assert history == ["incomplete", "processing", "completed"]  # an upload: nothing downloaded
 
 
 @pytest.mark.parametrize("how", [{"headers": {"X-Api2convert-Download-Password": "pw"}},

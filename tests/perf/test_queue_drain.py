@@ -2,15 +2,17 @@
 (converter/services/drain.py): oldest first, only local jobs that are queued, never once the
 worker shuts down or past JOB_DRAIN_SECONDS, and a drained job's own message then does nothing."""
 
+import threading
 import time
 
 import pytest
 from celery.signals import worker_shutting_down
+from django.db import connection, connections, transaction
 
 from converter import tasks
 from converter.models import Job, JobEvent, Team
 from converter.services import drain
-from converter.services.jobs import job_create, job_run
+from converter.services.jobs import job_create, job_run, job_run_oldest_queued
 from tests.usage.conftest import wav_upload
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +51,40 @@ def test_the_queued_local_jobs_run_oldest_first_and_nothing_else(queued, team, a
     assert older.started_at < newer.started_at
     assert (remote.status, unsent.status, canceled.status) == (
         Job.Status.QUEUED, Job.Status.INCOMPLETE, Job.Status.CANCELED)
+
+
+@pytest.mark.scaleout
+@pytest.mark.django_db(transaction=True)
+def test_a_job_another_process_has_locked_is_passed_over(queued):
+    """On PostgreSQL, pool processes draining one database each take a different job: one holding
+    the oldest (between its find and its claim) does not make the next wait for it, or lose a claim."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs DATABASE_URL=postgres://… (make test-scaleout)")
+    older, newer = queued(), queued()
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_oldest():  # another pool process, on its own connection
+        try:
+            with transaction.atomic():
+                Job.objects.select_for_update().get(pk=older.pk)
+                locked.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_the_oldest)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        with connection.cursor() as cursor:  # waiting for the lock would be an error, not a hang
+            cursor.execute("SET lock_timeout = '5s'")
+        assert job_run_oldest_queued()
+    finally:
+        release.set()
+        holder.join()
+    older.refresh_from_db()
+    newer.refresh_from_db()
+    assert (older.status, newer.status) == (Job.Status.QUEUED, Job.Status.COMPLETED)
 
 
 def test_a_drained_jobs_own_message_then_does_nothing(queued):
