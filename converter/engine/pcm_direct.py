@@ -250,21 +250,34 @@ class _Part:
         layout = samples.layout
         sample_format = "s16" if samples.width == 2 else "s32"
         options = {"frame_size": str(BLOCK_SIZE), "bits_per_raw_sample": str(samples.width * 8)}
+        # One frame for every full block, its samples replaced in place: a new frame a block cost
+        # ~14 % more time in all (10 minutes: 0.73-0.78 s against 0.81-0.88 s), the same bytes out.
+        # The encoder has let go of the frame once encode() returns: FLAC encodes each block as
+        # it comes, and encode() has taken its packets.
+        block = av.AudioFrame(format=sample_format, layout=layout, samples=BLOCK_SIZE)
+        block.sample_rate = samples.rate
         with self._writing(layout, sample_format, options) as (encoder, write):
             position = self.first
             while position < self.end:
                 between_reads()
                 count = min(BLOCK_SIZE * _BLOCKS_PER_READ, self.end - position)
                 values = samples.for_encoder(samples.read(position, count))
-                for start in range(0, count * samples.channels, BLOCK_SIZE * samples.channels):
-                    block = values[start:start + BLOCK_SIZE * samples.channels]
-                    frame = av.AudioFrame.from_ndarray(block.reshape(1, -1), format=sample_format,
-                                                       layout=layout)
-                    frame.sample_rate = samples.rate
-                    write(encoder.encode(frame))
+                data, step = memoryview(values).cast("B"), block.planes[0].buffer_size
+                for start in range(0, len(data), step):
+                    if len(data) - start >= step:
+                        block.planes[0].update(data[start:start + step])
+                        write(encoder.encode(block))
+                    else:  # the stream's last block, shorter
+                        last = values[start // values.itemsize:].reshape(1, -1)
+                        write(encoder.encode(self._frame(last, sample_format, layout)))
                 position += count
                 self._counters[0] = position - self.first
             write(encoder.encode(None))
+
+    def _frame(self, values: np.ndarray, sample_format: str, layout: str) -> av.AudioFrame:
+        frame = av.AudioFrame.from_ndarray(values, format=sample_format, layout=layout)
+        frame.sample_rate = self.samples.rate
+        return frame
 
     @contextmanager
     def _writing(self, layout: str, sample_format: str, options: dict[str, str]):
