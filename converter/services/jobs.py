@@ -3,12 +3,13 @@
 import logging
 import os
 import unicodedata
+from contextlib import nullcontext
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
@@ -224,12 +225,14 @@ def job_run_oldest_queued() -> bool:
     """Run the local job queued longest, whether or not its message has reached this process
     (services/drain.py); False when none is queued. Its message, when it comes, finds it taken.
 
-    Found and claimed in one short transaction that locks the row and passes over rows others have
-    locked (PostgreSQL's SKIP LOCKED; on SQLite the IMMEDIATE transactions take turns): the pool
-    processes of many workers draining one database each take a different job, instead of all
-    reading the same oldest one and all but one losing its claim."""
+    Where rows can be locked (PostgreSQL, MySQL), found and claimed in one short transaction that
+    locks the row and passes over rows others have locked (SKIP LOCKED): the pool processes of many
+    workers draining one database each take a different job, instead of all reading the same oldest
+    one and all but one losing its claim. SQLite locks only the whole database, and its IMMEDIATE
+    transaction would hold the write lock through the find as well: there the claim's conditional
+    UPDATE alone decides, as for a message."""
     local = provider_for(Team.Engine.LOCAL)
-    with transaction.atomic():
+    with transaction.atomic() if connection.features.has_select_for_update else nullcontext():
         job = _for_run(Job.objects.filter(status=Job.Status.QUEUED, engine=Team.Engine.LOCAL)
                        .order_by("created_at").select_for_update(skip_locked=True, of=("self",))).first()
         if job is None:
