@@ -322,6 +322,11 @@ def job_rerun(job: Job, *, user) -> Job:
             and not (item.file and item.file.storage.exists(item.file.name))]
     if gone:
         raise JobInvalid(f"The uploaded files of this job are no longer stored: {', '.join(gone)}.")
+    from converter.services.quotas import quota_check_file  # quotas' error is a JobInvalid: import here
+
+    for item in inputs:  # the team's plan may allow smaller files than it did then
+        if item.type == JobInput.Type.UPLOAD:
+            quota_check_file(job.team, item.filename, item.size)
     options = {name: value for name, value in job.options.items() if name != "preset"}
     with transaction.atomic():
         rerun = job_create(team=job.team, user=user, options=options, engine=job.engine, process=False)

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from converter.models import Job, JobInput, Membership
 from converter.services.jobs import JobInvalid, job_delete, job_rerun
+from converter.services.quotas import QuotaExceeded
 from tests.web.conftest import add_output, make_job
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -79,6 +80,15 @@ def test_rerun_needs_the_stored_uploads(stored_job, alice):
     default_storage.delete(upload.file.name)
     with pytest.raises(JobInvalid, match="no longer stored: song.wav"):
         job_rerun(stored_job, user=alice)
+
+
+def test_a_rerun_keeps_to_the_teams_file_size_quota(stored_job, alice, team):
+    JobInput.objects.filter(job=stored_job, type=JobInput.Type.UPLOAD).update(size=2 * 1024**2)
+    team.quota_max_file_mb = 1
+    team.save()
+    with pytest.raises(QuotaExceeded, match="“song.wav” is 2.0\xa0MB; your team's plan allows files up to"):
+        job_rerun(stored_job, user=alice)
+    assert Job.objects.filter(team=team).count() == 1
 
 
 def test_edit_opens_the_convert_page_with_the_options(alice_client, stored_job):
