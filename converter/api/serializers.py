@@ -114,7 +114,8 @@ def job_json(job: Job, base: str) -> dict:
 
 
 def history_json(job: Job) -> list[dict]:
-    """The status changes we can date from the job's own timestamps (no event table)."""
+    """The status changes we can date from the job's own timestamps (the JobEvent rows are its
+    log, worded for people)."""
     events = [(Job.Status.INCOMPLETE, job.created_at)]
     started = Job.Status.DOWNLOADING if job.downloads_first else Job.Status.PROCESSING
     if job.started_at:

@@ -237,8 +237,7 @@ def job_run_oldest_queued() -> bool:
                        .order_by("created_at").select_for_update(skip_locked=True, of=("self",))).first()
         if job is None:
             return False
-        with job_logging(job):
-            claimed = local.claim(job)
+        claimed = local.claim(job)  # its event's log line names the job itself (joblog.job_event)
     if claimed:
         with job_logging(job):
             local.run(job, claimed=True)
