@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from contextlib import contextmanager, suppress
 from multiprocessing.sharedctypes import RawArray
 from pathlib import Path
@@ -30,6 +31,8 @@ from pathlib import Path
 _share: _CoreShare | None = None
 _slot: int | None = None  # this process's, while it converts
 _alone_checks = 0  # widen_when_alone's checks in a row that found no other conversion
+_alone_checked = 0.0  # when it last checked (time.monotonic())
+WIDEN_CHECK_EVERY = 0.05  # seconds
 LOCK_WAIT = 1.0  # seconds
 NICENESS = 10  # batch_scheduling
 
@@ -143,9 +146,9 @@ def conversion_cores():
     if _share is None:
         yield
         return
-    global _slot, _alone_checks
+    global _slot, _alone_checks, _alone_checked
     slot = _slot = _share.take()
-    _alone_checks = 0
+    _alone_checks, _alone_checked = 0, time.monotonic()
     try:
         yield
     finally:
@@ -156,14 +159,20 @@ def conversion_cores():
 
 def widen_when_alone() -> None:
     """During a conversion kept to one core: once no other conversion runs, let this process and
-    the ffmpeg it started (every thread of it) use every core again. Called every ~50 ms (the
-    local provider's cancel check, from the engine's ffmpeg loop): a long file that started beside
-    a short one would otherwise finish on one core with the other idle (~35 % slower on a
-    10-minute WAV). Only once two checks in a row find it alone: in a batch, the other process
-    spends ~3 ms between two jobs, and would take its core back at once."""
-    global _alone_checks
+    the ffmpeg it started (every thread of it) use every core again. Called from the engine's
+    loops through the local provider's cancel check, as often as they like: it looks every
+    WIDEN_CHECK_EVERY (each look reads /proc/<pid>/stat of every slot, ~60-100 us a read here; the
+    direct path's loop calls it every 1 MiB read, and a batch's clips paid ~1-3 ms each, py-spy).
+    A long file that started beside a short one would otherwise finish on one core with the other
+    idle (~35 % slower on a 10-minute WAV). Only once two looks in a row find it alone: in a
+    batch, the other process spends ~3 ms between two jobs, and would take its core back at once."""
+    global _alone_checks, _alone_checked
     if _share is None or _slot is None:
         return
+    now = time.monotonic()
+    if now - _alone_checked < WIDEN_CHECK_EVERY:
+        return
+    _alone_checked = now
     _alone_checks = 0 if _share.others_running(_slot) else _alone_checks + 1
     if _alone_checks >= 2:
         _keep_to(os.getpid(), set(_share.cores))

@@ -167,7 +167,7 @@ class LocalProvider:
                 job_set(job, progress=round(percent, 1))
 
         def should_cancel() -> bool:
-            widen_when_alone()  # from the same loop, every ~50 ms (it reads no database)
+            widen_when_alone()  # from the same loop; it spaces its own looks (it reads no database)
             now = time.monotonic()
             if now - last["check"] < PROGRESS_EVERY:
                 return False

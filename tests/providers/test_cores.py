@@ -126,7 +126,8 @@ def test_a_lock_left_held_by_a_killed_process_does_not_stop_conversions(share, m
     assert list(share.pids) == [0] * len(share.pids)
 
 
-def test_alone_again_a_pinned_conversion_and_its_ffmpeg_get_every_core(other_conversion):
+def test_alone_again_a_pinned_conversion_and_its_ffmpeg_get_every_core(other_conversion, monkeypatch):
+    monkeypatch.setattr(cores, "WIDEN_CHECK_EVERY", 0)
     with cores.conversion_cores():
         # ffmpeg (here a stand-in with threads of its own) inherits the one core.
         child = subprocess.Popen([sys.executable, "-c", THREADS_THAT_WAIT])
@@ -172,3 +173,18 @@ def test_a_pool_process_converts_as_batch_work_yielding_to_the_web_server():
         assert pool.map(_policy_after_batch_scheduling, [0]) == [(os.SCHED_BATCH, cores.NICENESS)]
     # The caller's own policy and niceness are left alone.
     assert (os.sched_getscheduler(0), os.getpriority(os.PRIO_PROCESS, 0)) == (os.SCHED_OTHER, 0)
+
+
+def test_looks_for_other_conversions_are_spaced_however_often_the_engine_asks(other_conversion, monkeypatch):
+    """The direct path asks every 1 MiB it reads, and each look reads /proc for every slot."""
+    looks = []
+    monkeypatch.setattr(cores._CoreShare, "others_running", lambda share, slot: looks.append(slot) or False)
+    with cores.conversion_cores():
+        for _ in range(100):
+            cores.widen_when_alone()
+        assert looks == []  # none within WIDEN_CHECK_EVERY of the start
+        assert os.sched_getaffinity(0) == {sorted(ALL)[1]}
+        time.sleep(cores.WIDEN_CHECK_EVERY)
+        for _ in range(100):
+            cores.widen_when_alone()
+        assert len(looks) == 1
