@@ -17,8 +17,8 @@ from converter.services.jobs import (
     JobInvalid,
     can_delete_job,
     input_add_remote,
-    input_add_stored,
     job_set,
+    stored_again,
 )
 from converter.services.passwords import input_password_encrypted, password_fields
 from converter.services.presets import options_with_preset
@@ -84,8 +84,9 @@ def job_input_add_url(job: Job, url: str, *, membership: Membership | None, pass
 def job_input_reuse(job: Job, source: JobInput, *, membership: Membership | None,
                     password: str = "") -> JobInput:
     """Another input of the team again (api2convert's `input_id`): a stored upload is linked or
-    copied (services/jobs.py input_add_stored), a URL is fetched again; `password` opens it if it
-    is protected. The caller has checked that `source` belongs to the job's team."""
+    copied (services/jobs.py stored_again: outside the transaction, so checked before it and
+    again under the lock), a URL is fetched again; `password` opens it if it is protected. The
+    caller has checked that `source` belongs to the job's team."""
     _require_may_change(membership, job)
     if source.job.team_id != job.team_id:
         raise JobInvalid("That input does not exist in this team.")
@@ -94,10 +95,17 @@ def job_input_reuse(job: Job, source: JobInput, *, membership: Membership | None
     if not (source.file and source.file.storage.exists(source.file.name)):
         raise JobInvalid(f"The file “{source.filename}” is no longer stored.")
     quota_check_file(job.team, source.filename, source.size)
-    encrypted = _password_encrypted(password)
-    with transaction.atomic():
-        _require_room(_lock_incomplete(job))
-        return input_add_stored(job, source, encrypted)
+    _require_incomplete(job)
+    _require_room(job)
+    job_input = stored_again(job, source, _password_encrypted(password))
+    try:
+        with transaction.atomic():
+            _require_room(_lock_incomplete(job))
+            job_input.save(force_insert=True)
+    except BaseException:
+        job_input.file.delete(save=False)
+        raise
+    return job_input
 
 
 def job_input_remove(job: Job, job_input: JobInput, *, membership: Membership | None) -> None:

@@ -137,11 +137,13 @@ def input_add_upload(job: Job, upload, password_encrypted: str = "") -> JobInput
     return job_input
 
 
-def input_add_stored(job: Job, source: JobInput, password_encrypted: str = "") -> JobInput:
-    """Another job's stored upload as this job's input. On local storage a hard link: no byte is
-    copied or stored twice, so re-running a 2 GiB recording starts at once (and, on SQLite, holds
-    the write lock of the caller's transaction for no copy); deleting either job's file leaves the
-    other's. Elsewhere (S3, another disk) a copy."""
+def stored_again(job: Job, source: JobInput, password_encrypted: str = "") -> JobInput:
+    """Another job's stored upload as an input of this job, the row not yet saved: the caller saves
+    it in its transaction, or deletes the file (`.file.delete(save=False)`) when that fails. On
+    local storage a hard link: no byte is copied or stored twice, so re-running a 2 GiB recording
+    starts at once; deleting either job's file leaves the other's. Elsewhere (S3, another disk) a
+    copy, made outside any transaction: on SQLite one holds the database's write lock, and so
+    every worker's status writes, for as long as the copy takes."""
     job_input = JobInput(job=job, type=JobInput.Type.UPLOAD, filename=source.filename, size=source.size,
                          content_type=source.content_type, checksum=source.checksum,
                          decrypt_password_encrypted=password_encrypted)
@@ -155,7 +157,6 @@ def input_add_stored(job: Job, source: JobInput, password_encrypted: str = "") -
     except (NotImplementedError, OSError):  # no paths (S3), or not one filesystem: copied
         with source.file.open("rb") as stored:
             job_input.file.save(stored_name, File(stored), save=False)
-    job_input.save()
     return job_input
 
 
@@ -327,13 +328,23 @@ def job_rerun(job: Job, *, user) -> Job:
         if item.type == JobInput.Type.UPLOAD:
             quota_check_file(job.team, item.filename, item.size)
     options = {name: value for name, value in job.options.items() if name != "preset"}
-    with transaction.atomic():
-        rerun = job_create(team=job.team, user=user, options=options, engine=job.engine, process=False)
-        for item in inputs:
+    rerun = job_create(team=job.team, user=user, options=options, engine=job.engine, process=False)
+    copies = {}
+    try:
+        for item in inputs:  # the files first, outside the transaction (stored_again)
             if item.type == JobInput.Type.UPLOAD:
-                input_add_stored(rerun, item)
-            else:
-                input_add_remote(rerun, item.source)
-        job_set(rerun, password_hashes=job.password_hashes)
-        job_enqueue(rerun)
+                copies[item.pk] = stored_again(rerun, item)
+        with transaction.atomic():
+            for item in inputs:  # in the first job's order, which is its outputs' order
+                if item.pk in copies:
+                    copies[item.pk].save(force_insert=True)
+                else:
+                    input_add_remote(rerun, item.source)
+            job_set(rerun, password_hashes=job.password_hashes)
+            job_enqueue(rerun)
+    except BaseException:
+        for copy in copies.values():
+            copy.file.delete(save=False)
+        rerun.delete()  # still incomplete, with no input: nothing was sent to a worker
+        raise
     return rerun

@@ -1,8 +1,12 @@
 """Adding, reusing, patching and removing a job's inputs through /jobs/{id}/input, before it starts."""
 
+import os
+
 import pytest
 
 from converter.models import Job, JobInput
+from converter.services import job_edits
+from converter.services.jobs import stored_again
 from tests.api.conftest import demote, new_job
 
 pytestmark = pytest.mark.django_db
@@ -76,6 +80,26 @@ def test_reuse_an_uploaded_input_of_another_job(api, charlie_api):
     reuse = {"type": "input_id", "source": uploaded["id"]}
     response = charlie_api("POST", f"/jobs/{theirs['id']}/input", reuse)
     assert response.status_code == 400 and "source" in response.json()["errors"]
+
+
+def test_a_job_started_while_its_reused_file_was_copied_keeps_no_copy(api, monkeypatch):
+    """The file is linked or copied outside the transaction (services/jobs.py stored_again); a job
+    started meanwhile refuses it under the lock, and the copy goes again."""
+    first = new_job(api)
+    uploaded = api.upload(first).json()
+    storage = JobInput.objects.get(pk=uploaded["id"]).file.storage
+    second = new_job(api)
+
+    def copied_then_started(job, source, password_encrypted):
+        copy = stored_again(job, source, password_encrypted)
+        Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED)  # another request's start
+        return copy
+
+    monkeypatch.setattr(job_edits, "stored_again", copied_then_started)
+    response = api("POST", f"/jobs/{second['id']}/input", {"type": "input_id", "source": uploaded["id"]})
+    assert response.status_code == 409 and "queued" in response.json()["message"]
+    assert [names for _, _, names in os.walk(storage.path(f"jobs/{second['id']}")) if names] == []
+    assert JobInput.objects.filter(job_id=second["id"]).count() == 0
 
 
 def test_reuse_a_url_input_adds_the_url_again(api, private_urls):

@@ -5,7 +5,8 @@ import os
 
 import pytest
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
+from django.db import connection
 from django.urls import reverse
 
 from converter.models import Job, JobInput, Membership
@@ -73,6 +74,45 @@ def test_a_rerun_copies_where_no_link_can_be_made(stored_job, alice, monkeypatch
     copied = job_rerun(stored_job, user=alice).inputs.get(type="upload")
     assert copied.file.read() == b"RIFF" and not os.path.samefile(copied.file.path, first.file.path)
     assert copied.filename == first.filename
+
+
+def test_a_reruns_copy_is_made_outside_any_transaction(transactional_db, stored_job, alice, monkeypatch):
+    """On SQLite a transaction holds the database's write lock, and every worker's status write
+    waits on it for as long as a copy to S3 takes."""
+    copying_in_transaction = []
+
+    def no_link(source, target):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    def save(self, name, content, max_length=None):
+        copying_in_transaction.append(connection.in_atomic_block)
+        return saved(self, name, content, max_length)
+
+    saved = FileSystemStorage.save
+    monkeypatch.setattr(os, "link", no_link)
+    monkeypatch.setattr(FileSystemStorage, "save", save)
+    job_rerun(stored_job, user=alice)
+    assert copying_in_transaction == [False]
+
+
+def test_a_rerun_that_fails_leaves_no_job_and_no_file(stored_job, alice, team, monkeypatch):
+    import converter.services.jobs as jobs
+
+    def enqueue_fails(job):
+        raise RuntimeError("the broker is down")
+
+    monkeypatch.setattr(jobs, "job_enqueue", enqueue_fails)
+    before = sorted(_all_files())
+    with pytest.raises(RuntimeError, match="the broker is down"):
+        job_rerun(stored_job, user=alice)
+    assert Job.objects.filter(team=team).count() == 1 and JobInput.objects.count() == 2
+    assert sorted(_all_files()) == before
+
+
+def _all_files() -> list[str]:
+    root = default_storage.location
+    return [os.path.relpath(os.path.join(folder, name), root) for folder, _, names in os.walk(root)
+            for name in names]
 
 
 def test_rerun_needs_the_stored_uploads(stored_job, alice):
