@@ -100,5 +100,6 @@ def api2convert_callback_accept(job_id, secret: str, body: bytes, signature: str
         return False
     if not Job.objects.filter(pk=job_id, engine=Team.Engine.API2CONVERT).exists():
         return False
-    transaction.on_commit(lambda: tasks.api2convert_refresh.delay(str(job_id)))
+    # robust: a hint, which a broker that cannot be reached loses; the polls go on.
+    transaction.on_commit(lambda: tasks.api2convert_refresh.delay(str(job_id)), robust=True)
     return True

@@ -43,7 +43,8 @@ def job_updated(job: Job, fields: dict) -> None:
 
         # The body is this event's, read now; a retry repeats it rather than a later state.
         body = json.dumps(job_json(job, job.api_base_url))
-        transaction.on_commit(lambda: tasks.callback_deliver.delay(str(job.pk), body))
+        # robust: a broker that cannot be reached loses this callback (logged), not the job's own write.
+        transaction.on_commit(lambda: tasks.callback_deliver.delay(str(job.pk), body), robust=True)
 
 
 def callback_send(job_id: str, body: str) -> bool:

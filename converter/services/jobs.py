@@ -166,12 +166,30 @@ def input_add_remote(job: Job, url: str, password_encrypted: str = "") -> JobInp
                                    decrypt_password_encrypted=password_encrypted)
 
 
+NOT_SENT = ("The task queue could not be reached ({error}); the job waits, queued, and is sent again "
+            "within {minutes} minutes.")
+
+
 def job_enqueue(job: Job) -> None:
     """Mark the job queued and send it to a worker once the surrounding transaction commits."""
+    job_set(job, status=Job.Status.QUEUED)
+    transaction.on_commit(lambda: _job_send(job))
+
+
+def _job_send(job: Job) -> None:
+    """Send a committed job's message. A broker that cannot be reached (Redis restarting, a network
+    cut; kombu has retried for ~1 s by then) does not undo the job, which is saved with its files:
+    it stays queued, says so in its log, and the stuck-job reaper sends it again once it has
+    waited JOB_STALE_SECONDS (services/reaper.py)."""
+    from kombu.exceptions import OperationalError
+
     from converter import tasks  # tasks import services; import here to avoid the cycle
 
-    job_set(job, status=Job.Status.QUEUED)
-    transaction.on_commit(lambda: tasks.job_run.delay(str(job.pk)))
+    try:
+        tasks.job_run.delay(str(job.pk))
+    except (OperationalError, OSError) as exc:  # OSError: the embedded broker's folder (a full disk)
+        job_event(job, NOT_SENT.format(error=exc, minutes=-(-settings.JOB_STALE_SECONDS // 60)),
+                  logging.ERROR)
 
 
 def job_cancel(job: Job) -> None:

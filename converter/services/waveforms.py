@@ -47,7 +47,8 @@ def output_waveform(output: JobOutput, *, in_request: bool = True) -> Waveform |
         if to_worker:
             from converter import tasks  # tasks import services
 
-            transaction.on_commit(lambda: tasks.output_waveform_measure.delay(str(output.pk)))
+            # robust: unsent, the measurement is asked for again once its claim lapses.
+            transaction.on_commit(lambda: tasks.output_waveform_measure.delay(str(output.pk)), robust=True)
             raise WaveformPending()
     try:
         # A measurement may have ended between this caller's read of the output and its claim.

@@ -10,6 +10,7 @@ from converter import tasks
 
 # The providers' fixtures: a fake api2convert per test, the team's key, recorded re-scheduling.
 from tests.providers.conftest import account, fake, make_job, pauses, scheduled  # noqa: F401
+from tests.web.conftest import alice_client  # noqa: F401  (a fixture, used by name)
 from tests.workers import WORKER, LiveWorker
 
 QUEUE = "faults"

@@ -1,0 +1,76 @@
+"""The broker unreachable when a job is submitted (Redis restarting, a network cut): the job is
+committed by then, so it is kept, queued with its files, says so on its page, and the stuck-job
+reaper sends it once the broker is back."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from converter import tasks
+from converter.models import Job
+from converter.services.jobs import job_create, job_run
+from converter.services.reaper import jobs_reap
+from tests.usage.conftest import wav_upload
+
+pytestmark = pytest.mark.django_db
+
+REFUSED = "Error 111 connecting to 127.0.0.1:6379. Connection refused."  # what kombu raises (Redis)
+
+
+@pytest.fixture
+def refuse(monkeypatch):
+    """refuse(task): sending `task` fails as it does with the broker unreachable."""
+    def refused(*args, **kwargs):
+        raise OperationalError(REFUSED)
+
+    return lambda task: monkeypatch.setattr(task, "delay", refused)
+
+
+def test_a_job_submitted_while_the_broker_is_unreachable_is_kept_and_sent_later(
+        alice_client, refuse, monkeypatch, settings, django_capture_on_commit_callbacks):
+    refuse(tasks.job_run)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(reverse("convert"), {"files": [wav_upload()]})
+    job = Job.objects.get()
+    assert response.status_code == 302 and response.url == reverse("job_detail", args=[job.pk])
+    assert job.status == Job.Status.QUEUED
+    upload = job.inputs.get()
+    assert upload.file.storage.exists(upload.file.name)
+    page = alice_client.get(response.url).content.decode()
+    assert "The task queue could not be reached" in page
+
+    sent = []
+    monkeypatch.setattr(tasks.job_run, "apply_async", lambda args, **options: sent.append(args))
+    stale = timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS + 1)
+    Job.objects.filter(pk=job.pk).update(modified_at=stale)
+    assert jobs_reap() == {"resent": 1, "failed": 0} and sent == [(str(job.pk),)]
+
+
+def test_a_callback_that_cannot_be_queued_costs_neither_the_job_nor_its_files(
+        team, alice, refuse, monkeypatch, django_capture_on_commit_callbacks):
+    """The `queued` callback's message is the first sent after the commit: unsent, it is logged and
+    lost, and the job's own message still goes."""
+    sent = []
+    refuse(tasks.callback_deliver)
+    monkeypatch.setattr(tasks.job_run, "delay", sent.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_create(team=team, user=alice, options={}, uploads=[wav_upload()],
+                         fields={"callback": "https://example.com/hook", "notify_status": True})
+    assert sent == [str(job.pk)] and Job.objects.get().status == Job.Status.QUEUED
+    upload = job.inputs.get()
+    assert upload.file.storage.exists(upload.file.name)
+
+
+def test_a_finished_job_stays_finished_when_its_callback_is_not_queued(transactional_db, team, alice, refuse):
+    """In the worker, outside any transaction, on_commit runs at once: a refused callback message
+    raised out of the job's status writes, and a job with nothing wrong with it was failed."""
+    refuse(tasks.callback_deliver)
+    job = job_create(team=team, user=alice, options={}, uploads=[wav_upload()], process=False,
+                     fields={"callback": "https://example.com/hook", "notify_status": True})
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED)
+    job_run(str(job.pk))
+    job.refresh_from_db()
+    assert job.status == Job.Status.COMPLETED and job.outputs.count() == 1
