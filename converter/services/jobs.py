@@ -167,7 +167,7 @@ def input_add_remote(job: Job, url: str, password_encrypted: str = "") -> JobInp
 
 
 NOT_SENT = ("The task queue could not be reached ({error}); the job waits, queued, and is sent again "
-            "within {minutes} minutes.")
+            "in about {minutes} minutes.")
 
 
 def job_enqueue(job: Job) -> None:
