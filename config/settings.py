@@ -284,12 +284,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The stuck-job reaper (converter/services/reaper.py): a running job with no progress write for
 # JOB_STALE_SECONDS lost its worker; it is re-sent up to JOB_MAX_ATTEMPTS starts, then failed.
 JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=15 * 60)
+JOB_REAP_INTERVAL = env.float("JOB_REAP_INTERVAL", default=60.0)  # seconds between the reaper's sweeps
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
 # A pool process that ran a job's message takes the next queued local jobs from the database
 # itself for up to this long (converter/services/drain.py); 0 leaves every job to its message.
 JOB_DRAIN_SECONDS = env.float("JOB_DRAIN_SECONDS", default=10.0)
 CELERY_BEAT_SCHEDULE = {
-    "jobs-reap": {"task": "converter.jobs_reap", "schedule": env.float("JOB_REAP_INTERVAL", default=60.0)},
+    "jobs-reap": {"task": "converter.jobs_reap", "schedule": JOB_REAP_INTERVAL},
 }
 # Retention (converter/services/retention.py): a job's files are deleted RETENTION_DAYS after it
 # ends unless its team has its own period; beat looks for due jobs every RETENTION_SWEEP_SECONDS.

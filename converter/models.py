@@ -173,6 +173,9 @@ class Job(models.Model):
     # How many times a worker has started the job; the stuck-job reaper stops re-sending at
     # JOB_MAX_ATTEMPTS (converter/services/reaper.py).
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Queued while the broker could not be reached, so no message carries it: the reaper's next
+    # sweep sends it (services/jobs.py _job_send). Read among the queued jobs (job_queued_oldest).
+    unsent = models.BooleanField(default=False)
     callback = models.URLField(max_length=1000, blank=True)
     notify_status = models.BooleanField(default=False)
     # The absolute /v2 URL an API job was created through: the worker's callbacks link from it.

@@ -12,6 +12,7 @@ from django.core.files import File
 from django.db import connection, transaction
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from converter.engine.filenames import safe_filename
 from converter.joblog import job_event, job_logging, job_status_event
@@ -27,6 +28,11 @@ from converter.services.usage import usage_at_finish
 from converter.url_safety import UrlRefused, check_public_url
 
 logger = logging.getLogger(__name__)
+
+
+# What sending a task raises when the broker cannot be reached: kombu's error for Redis and
+# RabbitMQ, an OSError for the embedded broker's folder (a full disk).
+BROKER_UNREACHABLE = (OperationalError, OSError)
 
 
 class JobInvalid(ValueError):
@@ -166,8 +172,8 @@ def input_add_remote(job: Job, url: str, password_encrypted: str = "") -> JobInp
                                    decrypt_password_encrypted=password_encrypted)
 
 
-NOT_SENT = ("The task queue could not be reached ({error}); the job waits, queued, and is sent again "
-            "in about {minutes} minutes.")
+NOT_SENT = ("The task queue could not be reached ({error}); the job waits, queued, and is sent as soon "
+            "as it can be (tried again every {interval:g} s).")
 
 
 def job_enqueue(job: Job) -> None:
@@ -179,17 +185,15 @@ def job_enqueue(job: Job) -> None:
 def _job_send(job: Job) -> None:
     """Send a committed job's message. A broker that cannot be reached (Redis restarting, a network
     cut; kombu has retried for ~1 s by then) does not undo the job, which is saved with its files:
-    it stays queued, says so in its log, and the stuck-job reaper sends it again once it has
-    waited JOB_STALE_SECONDS (services/reaper.py)."""
-    from kombu.exceptions import OperationalError
-
+    it stays queued, marked unsent, says so in its log, and the stuck-job reaper's next sweep sends
+    it (services/reaper.py unsent_send)."""
     from converter import tasks  # tasks import services; import here to avoid the cycle
 
     try:
         tasks.job_run.delay(str(job.pk))
-    except (OperationalError, OSError) as exc:  # OSError: the embedded broker's folder (a full disk)
-        job_event(job, NOT_SENT.format(error=exc, minutes=-(-settings.JOB_STALE_SECONDS // 60)),
-                  logging.ERROR)
+    except BROKER_UNREACHABLE as exc:
+        job_set(job, unsent=True)
+        job_event(job, NOT_SENT.format(error=exc, interval=settings.JOB_REAP_INTERVAL), logging.ERROR)
 
 
 def job_cancel(job: Job) -> None:

@@ -9,6 +9,10 @@ jobs_reap every JOB_REAP_INTERVAL seconds.
 
 On the embedded broker a worker that starts alone does not wait that long: jobs_recover takes
 back at once what a stopped worker left (a Ctrl-C of `make run` kills the worker after 5 s).
+
+A job queued while the broker could not be reached has no message at all; it is marked unsent,
+and each sweep first sends those (unsent_send), so it waits at most JOB_REAP_INTERVAL once the
+broker is back, not JOB_STALE_SECONDS.
 """
 
 import fcntl
@@ -21,8 +25,9 @@ from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
+from converter.joblog import job_event
 from converter.models import Job, Team
-from converter.services.jobs import job_finish
+from converter.services.jobs import BROKER_UNREACHABLE, job_finish, job_set
 
 logger = logging.getLogger(__name__)
 
@@ -57,17 +62,42 @@ def job_requeue(job: Job, now, why: str, queue: str | None = None) -> str | None
     status = job.status if job.engine == Team.Engine.API2CONVERT else Job.Status.QUEUED
     if not claimed.update(status=status, modified_at=now):
         return None
+    try:
+        _resend(job, queue)
+    except BROKER_UNREACHABLE:
+        # Queued with no message, as a job submitted while the broker was down: the next sweep.
+        Job.objects.filter(pk=job.pk, modified_at=now).update(unsent=True)
+        logger.warning("job %s: %s while %s; the broker could not be reached", job.pk, why, job.status,
+                       extra={"job_id": str(job.pk)})
+        return None
     logger.warning("job %s: %s while %s; re-sent", job.pk, why, job.status, extra={"job_id": str(job.pk)})
-    _resend(job, queue)
     return "resent"
 
 
+def unsent_send() -> int:
+    """Send the jobs queued while the broker could not be reached (services/jobs.py _job_send),
+    oldest first, until the broker refuses again. Returns how many went."""
+    sent = 0
+    for job in Job.objects.filter(status=Job.Status.QUEUED, unsent=True).order_by("created_at"):
+        try:
+            _resend(job, None)
+        except BROKER_UNREACHABLE:
+            logger.warning("the broker still cannot be reached: the unsent jobs wait for the next sweep")
+            break
+        job_set(job, unsent=False)
+        job_event(job, "Sent to a worker.")
+        sent += 1
+    return sent
+
+
 def jobs_reap() -> dict[str, int]:
-    """One sweep. Returns how many jobs were re-sent and failed."""
+    """One sweep: the jobs queued while the broker could not be reached, then the stale ones.
+    Returns how many jobs were (re-)sent and failed."""
+    resent = unsent_send()
     now = timezone.now()
     stale = Job.objects.filter(status__in=UNFINISHED,
                                modified_at__lt=now - timedelta(seconds=settings.JOB_STALE_SECONDS))
-    counts = {"resent": 0, "failed": 0}
+    counts = {"resent": resent, "failed": 0}
     for job in stale:
         if outcome := job_requeue(job, now, f"no progress for {settings.JOB_STALE_SECONDS}s"):
             counts[outcome] += 1

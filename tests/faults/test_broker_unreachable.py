@@ -22,30 +22,49 @@ REFUSED = "Error 111 connecting to 127.0.0.1:6379. Connection refused."  # what 
 
 @pytest.fixture
 def refuse(monkeypatch):
-    """refuse(task): sending `task` fails as it does with the broker unreachable."""
+    """refuse(task, how="delay"): sending `task` fails as it does with the broker unreachable."""
     def refused(*args, **kwargs):
         raise OperationalError(REFUSED)
 
-    return lambda task: monkeypatch.setattr(task, "delay", refused)
+    return lambda task, how="delay": monkeypatch.setattr(task, how, refused)
 
 
-def test_a_job_submitted_while_the_broker_is_unreachable_is_kept_and_sent_later(
-        alice_client, refuse, monkeypatch, settings, django_capture_on_commit_callbacks):
+def test_a_job_submitted_while_the_broker_is_unreachable_is_kept_and_sent_at_the_next_sweep(
+        alice_client, refuse, monkeypatch, django_capture_on_commit_callbacks):
     refuse(tasks.job_run)
     with django_capture_on_commit_callbacks(execute=True):
         response = alice_client.post(reverse("convert"), {"files": [wav_upload()]})
     job = Job.objects.get()
     assert response.status_code == 302 and response.url == reverse("job_detail", args=[job.pk])
-    assert job.status == Job.Status.QUEUED
+    assert job.status == Job.Status.QUEUED and job.unsent
     upload = job.inputs.get()
     assert upload.file.storage.exists(upload.file.name)
     page = alice_client.get(response.url).content.decode()
-    assert "The task queue could not be reached" in page
+    assert "The task queue could not be reached" in page and "tried again every 60 s" in page
 
+    # The broker still down at the next sweep: the job waits on, marked.
+    refuse(tasks.job_run, "apply_async")
+    assert jobs_reap() == {"resent": 0, "failed": 0} and Job.objects.get().unsent
+    # Back: sent at once, not JOB_STALE_SECONDS after it was queued.
     sent = []
     monkeypatch.setattr(tasks.job_run, "apply_async", lambda args, **options: sent.append(args))
+    assert jobs_reap() == {"resent": 1, "failed": 0} and sent == [(str(job.pk),)]
+    assert not Job.objects.get().unsent
+    assert "Sent to a worker." in alice_client.get(response.url).content.decode()
+    assert jobs_reap() == {"resent": 0, "failed": 0} and len(sent) == 1
+
+
+def test_a_stale_job_the_reaper_cannot_send_is_sent_at_its_next_sweep(team, alice, refuse, monkeypatch,
+                                                                       settings):
+    job = job_create(team=team, user=alice, options={}, uploads=[wav_upload()], process=False)
     stale = timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS + 1)
-    Job.objects.filter(pk=job.pk).update(modified_at=stale)
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.PROCESSING, attempts=1, modified_at=stale)
+    refuse(tasks.job_run, "apply_async")
+    assert jobs_reap() == {"resent": 0, "failed": 0}
+    job.refresh_from_db()
+    assert (job.status, job.unsent) == (Job.Status.QUEUED, True)
+    sent = []
+    monkeypatch.setattr(tasks.job_run, "apply_async", lambda args, **options: sent.append(args))
     assert jobs_reap() == {"resent": 1, "failed": 0} and sent == [(str(job.pk),)]
 
 
