@@ -26,10 +26,13 @@ from contextlib import suppress
 from queue import Empty
 from time import monotonic
 
-from kombu.exceptions import ChannelError
+from kombu.exceptions import ChannelError, OperationalError
 from kombu.transport import filesystem
 from kombu.utils.json import dumps
 
+# What sending a task raises when its broker, whichever it is, cannot be reached: kombu's error for
+# Redis and RabbitMQ (after its own retries, ~1 s), an OSError for this one's folder (a full disk).
+BROKER_UNREACHABLE = (OperationalError, OSError)
 SHUTDOWN_CHECK = 0.2  # seconds; each check costs the loop a few microseconds
 
 

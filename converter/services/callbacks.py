@@ -14,6 +14,7 @@ import httpx
 from django.db import transaction
 
 from converter.api.serializers import job_json
+from converter.broker import BROKER_UNREACHABLE
 from converter.models import Job
 from converter.url_safety import UrlRefused, public_request
 
@@ -39,12 +40,23 @@ def job_updated(job: Job, fields: dict) -> None:
     if "status" not in fields or not job.callback:
         return
     if job.notify_status or job.status in ALWAYS_SENT:
-        from converter import tasks  # tasks import services
-
         # The body is this event's, read now; a retry repeats it rather than a later state.
         body = json.dumps(job_json(job, job.api_base_url))
-        # robust: a broker that cannot be reached loses this callback (logged), not the job's own write.
-        transaction.on_commit(lambda: tasks.callback_deliver.delay(str(job.pk), body), robust=True)
+        transaction.on_commit(lambda: _deliver(str(job.pk), body))
+
+
+def _deliver(job_id: str, body: str) -> None:
+    """Queue the callback's delivery, with its retries. With the broker unreachable (Redis
+    restarting), one attempt now from this process instead, at most TIMEOUT: the job's own status
+    write has committed and stands whatever this does, and a failed attempt is logged."""
+    from converter import tasks  # tasks import services
+
+    try:
+        tasks.callback_deliver.delay(job_id, body)
+    except BROKER_UNREACHABLE as exc:
+        logger.warning("callback of job %s: the broker could not be reached (%s); sent once, now",
+                       job_id, exc)
+        callback_send(job_id, body)
 
 
 def callback_send(job_id: str, body: str) -> bool:

@@ -12,8 +12,8 @@ from django.core.files import File
 from django.db import connection, transaction
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
+from converter.broker import BROKER_UNREACHABLE
 from converter.engine.filenames import safe_filename
 from converter.joblog import job_event, job_logging, job_status_event
 from converter.models import Job, JobInput, Membership, Team
@@ -28,11 +28,6 @@ from converter.services.usage import usage_at_finish
 from converter.url_safety import UrlRefused, check_public_url
 
 logger = logging.getLogger(__name__)
-
-
-# What sending a task raises when the broker cannot be reached: kombu's error for Redis and
-# RabbitMQ, an OSError for the embedded broker's folder (a full disk).
-BROKER_UNREACHABLE = (OperationalError, OSError)
 
 
 class JobInvalid(ValueError):

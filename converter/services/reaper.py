@@ -25,9 +25,10 @@ from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
+from converter.broker import BROKER_UNREACHABLE
 from converter.joblog import job_event
 from converter.models import Job, Team
-from converter.services.jobs import BROKER_UNREACHABLE, job_finish, job_set
+from converter.services.jobs import job_finish, job_set
 
 logger = logging.getLogger(__name__)
 

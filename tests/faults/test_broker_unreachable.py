@@ -2,6 +2,7 @@
 committed by then, so it is kept, queued with its files, says so on its page, and the stuck-job
 reaper sends it once the broker is back."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from converter import tasks
 from converter.models import Job
 from converter.services.jobs import job_create, job_run
 from converter.services.reaper import jobs_reap
+from tests.api.test_callbacks import Receiver
 from tests.usage.conftest import wav_upload
 
 pytestmark = pytest.mark.django_db
@@ -68,28 +70,42 @@ def test_a_stale_job_the_reaper_cannot_send_is_sent_at_its_next_sweep(team, alic
     assert jobs_reap() == {"resent": 1, "failed": 0} and sent == [(str(job.pk),)]
 
 
-def test_a_callback_that_cannot_be_queued_costs_neither_the_job_nor_its_files(
-        team, alice, refuse, monkeypatch, django_capture_on_commit_callbacks):
-    """The `queued` callback's message is the first sent after the commit: unsent, it is logged and
-    lost, and the job's own message still goes."""
+@pytest.fixture
+def receiver(settings):
+    settings.ALLOW_PRIVATE_URLS = True  # the receiver is on 127.0.0.1
+    made = Receiver()
+    yield made
+    made.close()
+
+
+def _posted(receiver) -> list[str]:
+    return [json.loads(body)["status"]["code"] for _, body in receiver.received]
+
+
+def test_a_callback_that_cannot_be_queued_is_posted_once_at_once_and_the_job_still_goes(
+        team, alice, refuse, receiver, monkeypatch, django_capture_on_commit_callbacks):
+    """The `queued` callback's message is the first sent after the commit."""
     sent = []
     refuse(tasks.callback_deliver)
     monkeypatch.setattr(tasks.job_run, "delay", sent.append)
     with django_capture_on_commit_callbacks(execute=True):
         job = job_create(team=team, user=alice, options={}, uploads=[wav_upload()],
-                         fields={"callback": "https://example.com/hook", "notify_status": True})
+                         fields={"callback": receiver.url, "notify_status": True})
     assert sent == [str(job.pk)] and Job.objects.get().status == Job.Status.QUEUED
     upload = job.inputs.get()
     assert upload.file.storage.exists(upload.file.name)
+    assert _posted(receiver) == ["queued"]
 
 
-def test_a_finished_job_stays_finished_when_its_callback_is_not_queued(transactional_db, team, alice, refuse):
+def test_a_finished_job_stays_finished_when_its_callbacks_cannot_be_queued(transactional_db, team, alice,
+                                                                           refuse, receiver):
     """In the worker, outside any transaction, on_commit runs at once: a refused callback message
     raised out of the job's status writes, and a job with nothing wrong with it was failed."""
     refuse(tasks.callback_deliver)
     job = job_create(team=team, user=alice, options={}, uploads=[wav_upload()], process=False,
-                     fields={"callback": "https://example.com/hook", "notify_status": True})
+                     fields={"callback": receiver.url, "notify_status": True})
     Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED)
     job_run(str(job.pk))
     job.refresh_from_db()
     assert job.status == Job.Status.COMPLETED and job.outputs.count() == 1
+    assert _posted(receiver) == ["processing", "completed"]
