@@ -152,3 +152,25 @@ def test_a_worker_starts_without_warnings(worker, settings):
         pytest.skip("the embedded broker's start")
     started = worker.log.read_text(errors="replace").split("ready.")[0]
     assert " WARNING " not in started, started
+
+
+def test_a_job_submitted_while_the_broker_is_down_runs_once_the_reaper_sends_it(
+        worker, live_settings, alice, team, tone_wav, monkeypatch):
+    """A real connection refused: the message goes to a port nothing listens on. The job is kept,
+    marked unsent; the reaper's sweep sends it on the real broker, and the worker converts it."""
+    from kombu import Connection
+
+    from converter import tasks
+    from converter.services.reaper import jobs_reap
+
+    with Connection("redis://127.0.0.1:1/0") as nowhere:
+        monkeypatch.setattr(tasks.job_run, "delay",
+                            lambda *args: tasks.job_run.apply_async(args, connection=nowhere))
+        job = job_create(team=team, user=alice, uploads=[upload(tone_wav)], options={})
+    job.refresh_from_db()
+    assert (job.status, job.unsent) == (Job.Status.QUEUED, True)
+    assert "The task queue could not be reached" in job.events.last().message
+    monkeypatch.undo()
+    assert jobs_reap()["resent"] == 1
+    job = worker.wait_for(job)
+    assert job.status == Job.Status.COMPLETED and not job.unsent, job.errors
