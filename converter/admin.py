@@ -123,7 +123,7 @@ class JobAdmin(admin.ModelAdmin):
     list_display = ["id", "team", "created_by", "engine", "status", "created_at", "input_bytes",
                     "output_bytes", "audio_seconds", "processing_seconds", "spent", "error_code",
                     "expires_at", "expired"]
-    list_filter = ["status", "engine", "expired", "team"]
+    list_filter = ["status", "engine", "unsent", "expired", "team"]  # unsent: queued, broker down
     list_select_related = ["team", "created_by"]
     search_fields = ["id", "inputs__filename", "outputs__download_name"]
     date_hierarchy = "created_at"
