@@ -75,10 +75,12 @@ class LocalProvider:
         downloaded, and a batch of clips saves a status write and its event a job); False when
         another delivery has it (a duplicate message, or one the stuck-job reaper re-sent) or it
         is finished. attempts is the loaded count plus one: only the delivery that finds the job
-        queued writes it."""
+        queued writes it. A job queued while the broker was down may be taken by a drain
+        (services/drain.py) before the reaper sends it: it is sent no more."""
         return job_set(job, only_from=(Job.Status.QUEUED,),
                        status=Job.Status.DOWNLOADING if job.downloads_first else Job.Status.PROCESSING,
-                       attempts=job.attempts + 1, started_at=job.started_at or timezone.now(), progress=0)
+                       attempts=job.attempts + 1, started_at=job.started_at or timezone.now(), progress=0,
+                       **({"unsent": False} if job.unsent else {}))
 
     def run(self, job: Job, *, claimed: bool = False) -> None:
         """Run the job, claiming it first unless the caller has (services/jobs.py, the drain)."""

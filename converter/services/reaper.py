@@ -61,7 +61,7 @@ def job_requeue(job: Job, now, why: str, queue: str | None = None) -> str | None
         return "failed"
     # A local job goes back to queued, so that exactly one delivery can claim it again.
     status = job.status if job.engine == Team.Engine.API2CONVERT else Job.Status.QUEUED
-    if not claimed.update(status=status, modified_at=now):
+    if not claimed.update(status=status, modified_at=now, unsent=False):
         return None
     try:
         _resend(job, queue)

@@ -12,7 +12,7 @@ from kombu.exceptions import OperationalError
 
 from converter import tasks
 from converter.models import Job
-from converter.services.jobs import job_create, job_run
+from converter.services.jobs import job_create, job_run, job_run_oldest_queued
 from converter.services.reaper import jobs_reap
 from tests.api.test_callbacks import Receiver
 from tests.usage.conftest import wav_upload
@@ -68,6 +68,20 @@ def test_a_stale_job_the_reaper_cannot_send_is_sent_at_its_next_sweep(team, alic
     sent = []
     monkeypatch.setattr(tasks.job_run, "apply_async", lambda args, **options: sent.append(args))
     assert jobs_reap() == {"resent": 1, "failed": 0} and sent == [(str(job.pk),)]
+
+
+def test_a_job_a_drain_takes_before_the_reaper_sends_it_is_not_sent_again(
+        team, alice, refuse, monkeypatch, django_capture_on_commit_callbacks):
+    refuse(tasks.job_run)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_create(team=team, user=alice, options={}, uploads=[wav_upload()])
+    assert Job.objects.get().unsent
+    assert job_run_oldest_queued()  # a pool process that has just run another job
+    job.refresh_from_db()
+    assert (job.status, job.unsent) == (Job.Status.COMPLETED, False)
+    sent = []
+    monkeypatch.setattr(tasks.job_run, "apply_async", lambda args, **options: sent.append(args))
+    assert jobs_reap() == {"resent": 0, "failed": 0} and sent == []
 
 
 @pytest.fixture
