@@ -101,11 +101,13 @@ def job_create(*, team: Team, user, options: dict, uploads=(), urls=(), engine: 
     # The files first, outside the transaction: on SQLite it holds the database's write lock, and so
     # every worker's status writes, and moving a 2 GiB upload to a MEDIA_ROOT on another disk or to
     # S3 is a copy. (Its id is the job's own, made with the instance.)
-    stored = []
+    stored, committed = [], []
     try:
         for upload in uploads:
             stored.append(_upload_stored(job, upload, password))
         with transaction.atomic():
+            # The first hook after the commit: whatever a later one raises, a saved job keeps its files.
+            transaction.on_commit(lambda: committed.append(True))
             job.save(force_insert=True)
             for job_input in stored:
                 job_input.save(force_insert=True)
@@ -114,8 +116,9 @@ def job_create(*, team: Team, user, options: dict, uploads=(), urls=(), engine: 
             if process:
                 job_enqueue(job)
     except BaseException:
-        for job_input in stored:
-            job_input.file.delete(save=False)
+        if not committed:
+            for job_input in stored:
+                job_input.file.delete(save=False)
         raise
     return job
 

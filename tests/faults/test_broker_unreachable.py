@@ -12,6 +12,7 @@ from kombu.exceptions import OperationalError
 
 from converter import tasks
 from converter.models import Job
+from converter.services import jobs
 from converter.services.jobs import job_create, job_run, job_run_oldest_queued
 from converter.services.reaper import jobs_reap
 from tests.api.test_callbacks import Receiver
@@ -123,3 +124,17 @@ def test_a_finished_job_stays_finished_when_its_callbacks_cannot_be_queued(trans
     job.refresh_from_db()
     assert job.status == Job.Status.COMPLETED and job.outputs.count() == 1
     assert _posted(receiver) == ["processing", "completed"]
+
+
+def test_a_saved_job_keeps_its_files_whatever_fails_after_the_commit(transactional_db, team, alice,
+                                                                      monkeypatch):
+    """The database gone too, say, when the unsent job is marked: the error reaches the caller, and
+    the job, committed by then, keeps its uploads."""
+    def fails(job):
+        raise RuntimeError("the database went away as well")
+
+    monkeypatch.setattr(jobs, "_job_send", fails)
+    with pytest.raises(RuntimeError):
+        job_create(team=team, user=alice, options={}, uploads=[wav_upload()])
+    upload = Job.objects.get().inputs.get()
+    assert upload.file.storage.exists(upload.file.name)

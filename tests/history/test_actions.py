@@ -9,6 +9,7 @@ from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import connection
 from django.urls import reverse
 
+from converter import tasks
 from converter.models import Job, JobInput, Membership
 from converter.services.jobs import JobInvalid, job_delete, job_rerun
 from converter.services.quotas import QuotaExceeded
@@ -34,15 +35,20 @@ def _stored_names(job) -> list[str]:
     return [item.file.name for item in [*job.inputs.all(), *job.outputs.all()] if item.file]
 
 
-def test_rerun_copies_inputs_options_and_password(alice_client, stored_job,
+def test_rerun_copies_inputs_options_and_password(alice_client, stored_job, monkeypatch,
                                                   django_capture_on_commit_callbacks):
+    sent = []
+    monkeypatch.setattr(tasks.job_run, "delay", sent.append)
     with django_capture_on_commit_callbacks() as callbacks:
         response = alice_client.post(reverse("job_rerun", args=[stored_job.pk]))
     rerun = Job.objects.exclude(pk=stored_job.pk).get()
     assert response.url == reverse("job_detail", args=[rerun.pk])
     assert rerun.options == stored_job.options and rerun.engine == stored_job.engine
     assert rerun.password_hashes == stored_job.password_hashes
-    assert rerun.status == Job.Status.QUEUED and len(callbacks) == 1  # sent to a worker on commit
+    assert rerun.status == Job.Status.QUEUED and sent == []
+    for callback in callbacks:
+        callback()
+    assert sent == [str(rerun.pk)]  # sent to a worker on commit, once
     upload, remote = rerun.inputs.order_by("type").reverse()
     assert upload.file.read() == b"RIFF"
     assert upload.file.name != stored_job.inputs.get(type="upload").file.name  # its own
