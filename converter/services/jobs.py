@@ -174,6 +174,15 @@ NOT_SENT = ("The task queue could not be reached ({error}); the job waits, queue
             "as it can be (tried again every {interval:g} s).")
 
 
+UNSENT = "Waiting for the task queue, which could not be reached: sent as soon as it can be."
+
+
+def unsent_fields(unsent: bool) -> dict:
+    """A queued job's fields for having no message (or no longer): the flag the reaper reads, and
+    the status line that its card and the API's status.info show."""
+    return {"unsent": unsent, "status_info": UNSENT if unsent else ""}
+
+
 def job_enqueue(job: Job) -> None:
     """Mark the job queued and send it to a worker once the surrounding transaction commits."""
     job_set(job, status=Job.Status.QUEUED)
@@ -190,7 +199,7 @@ def _job_send(job: Job) -> None:
     try:
         tasks.job_run.delay(str(job.pk))
     except BROKER_UNREACHABLE as exc:
-        job_set(job, unsent=True)
+        job_set(job, **unsent_fields(True))
         job_event(job, NOT_SENT.format(error=exc, interval=settings.JOB_REAP_INTERVAL), logging.ERROR)
 
 

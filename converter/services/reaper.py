@@ -28,7 +28,7 @@ from django.utils import timezone
 from converter.broker import BROKER_UNREACHABLE
 from converter.joblog import job_event
 from converter.models import Job, Team
-from converter.services.jobs import job_finish, job_set
+from converter.services.jobs import job_finish, job_set, unsent_fields
 
 logger = logging.getLogger(__name__)
 
@@ -61,13 +61,13 @@ def job_requeue(job: Job, now, why: str, queue: str | None = None) -> str | None
         return "failed"
     # A local job goes back to queued, so that exactly one delivery can claim it again.
     status = job.status if job.engine == Team.Engine.API2CONVERT else Job.Status.QUEUED
-    if not claimed.update(status=status, modified_at=now, unsent=False):
+    if not claimed.update(status=status, modified_at=now, **(unsent_fields(False) if job.unsent else {})):
         return None
     try:
         _resend(job, queue)
     except BROKER_UNREACHABLE:
         # Queued with no message, as a job submitted while the broker was down: the next sweep.
-        Job.objects.filter(pk=job.pk, modified_at=now).update(unsent=True)
+        Job.objects.filter(pk=job.pk, modified_at=now).update(**unsent_fields(True))
         logger.warning("job %s: %s while %s; the broker could not be reached", job.pk, why, job.status,
                        extra={"job_id": str(job.pk)})
         return None
@@ -85,7 +85,7 @@ def unsent_send() -> int:
         except BROKER_UNREACHABLE:
             logger.warning("the broker still cannot be reached: the unsent jobs wait for the next sweep")
             break
-        job_set(job, unsent=False)
+        job_set(job, **unsent_fields(False))
         job_event(job, "Sent to a worker.")
         sent += 1
     return sent

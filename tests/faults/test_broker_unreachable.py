@@ -43,7 +43,8 @@ def test_a_job_submitted_while_the_broker_is_unreachable_is_kept_and_sent_at_the
     upload = job.inputs.get()
     assert upload.file.storage.exists(upload.file.name)
     page = alice_client.get(response.url).content.decode()
-    assert "The task queue could not be reached" in page and "tried again every 60 s" in page
+    assert "The task queue could not be reached" in page and "tried again every 60 s" in page  # its log
+    assert job.status_info == jobs.UNSENT and jobs.UNSENT in page  # its card's status line
 
     # The broker still down at the next sweep: the job waits on, marked.
     refuse(tasks.job_run, "apply_async")
@@ -52,7 +53,7 @@ def test_a_job_submitted_while_the_broker_is_unreachable_is_kept_and_sent_at_the
     sent = []
     monkeypatch.setattr(tasks.job_run, "apply_async", lambda args, **options: sent.append(args))
     assert jobs_reap() == {"resent": 1, "failed": 0} and sent == [(str(job.pk),)]
-    assert not Job.objects.get().unsent
+    assert (Job.objects.get().unsent, Job.objects.get().status_info) == (False, "")
     assert "Sent to a worker." in alice_client.get(response.url).content.decode()
     assert jobs_reap() == {"resent": 0, "failed": 0} and len(sent) == 1
 
@@ -79,7 +80,7 @@ def test_a_job_a_drain_takes_before_the_reaper_sends_it_is_not_sent_again(
     assert Job.objects.get().unsent
     assert job_run_oldest_queued()  # a pool process that has just run another job
     job.refresh_from_db()
-    assert (job.status, job.unsent) == (Job.Status.COMPLETED, False)
+    assert (job.status, job.unsent, job.status_info) == (Job.Status.COMPLETED, False, "")
     sent = []
     monkeypatch.setattr(tasks.job_run, "apply_async", lambda args, **options: sent.append(args))
     assert jobs_reap() == {"resent": 0, "failed": 0} and sent == []
