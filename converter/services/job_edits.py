@@ -15,6 +15,7 @@ from converter.models import Job, JobInput, Membership
 from converter.options import download_passwords
 from converter.services.jobs import (
     JobInvalid,
+    StoredBeforeRows,
     can_delete_job,
     input_add_remote,
     job_set,
@@ -84,8 +85,8 @@ def job_input_add_url(job: Job, url: str, *, membership: Membership | None, pass
 def job_input_reuse(job: Job, source: JobInput, *, membership: Membership | None,
                     password: str = "") -> JobInput:
     """Another input of the team again (api2convert's `input_id`): a stored upload is linked or
-    copied (services/jobs.py stored_again: outside the transaction, so checked before it and
-    again under the lock), a URL is fetched again; `password` opens it if it is protected. The
+    copied (services/jobs.py stored_again and StoredBeforeRows: before the transaction, so checked
+    before it and again under the lock), a URL is fetched again; `password` opens it if it is protected. The
     caller has checked that `source` belongs to the job's team."""
     _require_may_change(membership, job)
     if source.job.team_id != job.team_id:
@@ -97,14 +98,11 @@ def job_input_reuse(job: Job, source: JobInput, *, membership: Membership | None
     quota_check_file(job.team, source.filename, source.size)
     _require_incomplete(job)
     _require_room(job)
-    job_input = stored_again(job, source, _password_encrypted(password))
-    try:
-        with transaction.atomic():
+    with StoredBeforeRows() as stored:
+        job_input = stored.add(stored_again(job, source, _password_encrypted(password)))
+        with stored.atomic():
             _require_room(_lock_incomplete(job))
             job_input.save(force_insert=True)
-    except BaseException:
-        job_input.file.delete(save=False)
-        raise
     return job_input
 
 

@@ -1,9 +1,11 @@
 """Writes on jobs: create, enqueue, run (in the worker), cancel, progress."""
 
+from __future__ import annotations
+
 import logging
 import os
 import unicodedata
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from django.conf import settings
@@ -60,6 +62,48 @@ def _check_inputs(uploads, urls: list[str]) -> None:
         raise JobInvalid(" ".join(refused))
 
 
+class StoredBeforeRows:
+    """Inputs whose files are stored before the transaction that saves their rows, outside it: on
+    SQLite a transaction holds the database's write lock, and so every worker's status writes, and
+    storing a 2 GiB file on another disk or in S3 is a copy.
+
+        with StoredBeforeRows() as stored:
+            job_input = stored.add(...)      # each file as it is stored
+            with stored.atomic():            # the rows
+                job_input.save(force_insert=True)
+
+    Until that transaction commits, a failure deletes the files stored so far (and calls `undo`);
+    once it has, whatever an on_commit hook raises after it, they stay with their saved rows."""
+
+    def __init__(self, undo=None):
+        self.inputs: list[JobInput] = []
+        self._undo = undo
+        self._committed = False
+
+    def add(self, job_input: JobInput) -> JobInput:
+        self.inputs.append(job_input)
+        return job_input
+
+    @contextmanager
+    def atomic(self):
+        with transaction.atomic():
+            transaction.on_commit(self._commit)  # the first hook, so it runs before any that may fail
+            yield
+
+    def _commit(self) -> None:
+        self._committed = True
+
+    def __enter__(self) -> StoredBeforeRows:
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        if kind is not None and not self._committed:
+            for job_input in self.inputs:
+                job_input.file.delete(save=False)
+            if self._undo is not None:
+                self._undo()
+
+
 def job_create(*, team: Team, user, options: dict, uploads=(), urls=(), engine: str | None = None,
                process: bool = True, input_password: str = "", url_passwords=(), fields=None) -> Job:
     """Validate everything, store the inputs, and queue the job once the transaction commits.
@@ -98,28 +142,18 @@ def job_create(*, team: Team, user, options: dict, uploads=(), urls=(), engine: 
     job = Job(team=team, created_by=user, engine=engine, options=clean, **password_fields(passwords, engine),
               input_bytes=sum(upload.size for upload in uploads),
               expires_at=expires_at_for(team, timezone.now()), **(fields or {}))
-    # The files first, outside the transaction: on SQLite it holds the database's write lock, and so
-    # every worker's status writes, and moving a 2 GiB upload to a MEDIA_ROOT on another disk or to
-    # S3 is a copy. (Its id is the job's own, made with the instance.)
-    stored, committed = [], []
-    try:
+    # The files first (StoredBeforeRows). (Their folder is the job's id, made with the instance.)
+    with StoredBeforeRows() as stored:
         for upload in uploads:
-            stored.append(_upload_stored(job, upload, password))
-        with transaction.atomic():
-            # The first hook after the commit: whatever a later one raises, a saved job keeps its files.
-            transaction.on_commit(lambda: committed.append(True))
+            stored.add(_upload_stored(job, upload, password))
+        with stored.atomic():
             job.save(force_insert=True)
-            for job_input in stored:
+            for job_input in stored.inputs:
                 job_input.save(force_insert=True)
             for url, encrypted in zip(urls, url_encrypted, strict=True):
                 input_add_remote(job, url, encrypted)
             if process:
                 job_enqueue(job)
-    except BaseException:
-        if not committed:
-            for job_input in stored:
-                job_input.file.delete(save=False)
-        raise
     return job
 
 
@@ -142,12 +176,10 @@ def input_add_upload(job: Job, upload, password_encrypted: str = "") -> JobInput
 
 
 def stored_again(job: Job, source: JobInput, password_encrypted: str = "") -> JobInput:
-    """Another job's stored upload as an input of this job, the row not yet saved: the caller saves
-    it in its transaction, or deletes the file (`.file.delete(save=False)`) when that fails. On
-    local storage a hard link: no byte is copied or stored twice, so re-running a 2 GiB recording
-    starts at once; deleting either job's file leaves the other's. Elsewhere (S3, another disk) a
-    copy, made outside any transaction: on SQLite one holds the database's write lock, and so
-    every worker's status writes, for as long as the copy takes."""
+    """Another job's stored upload as an input of this job, the row not yet saved (for
+    StoredBeforeRows). On local storage a hard link: no byte is copied or stored twice, so
+    re-running a 2 GiB recording starts at once; deleting either job's file leaves the other's.
+    Elsewhere (S3, another disk) a copy."""
     job_input = JobInput(job=job, type=JobInput.Type.UPLOAD, filename=source.filename, size=source.size,
                          content_type=source.content_type, checksum=source.checksum,
                          decrypt_password_encrypted=password_encrypted)
@@ -358,22 +390,16 @@ def job_rerun(job: Job, *, user) -> Job:
             quota_check_file(job.team, item.filename, item.size)
     options = {name: value for name, value in job.options.items() if name != "preset"}
     rerun = job_create(team=job.team, user=user, options=options, engine=job.engine, process=False)
-    copies = {}
-    try:
-        for item in inputs:  # the files first, outside the transaction (stored_again)
-            if item.type == JobInput.Type.UPLOAD:
-                copies[item.pk] = stored_again(rerun, item)
-        with transaction.atomic():
+    # Undone before its commit: still incomplete, with no input, nothing sent to a worker.
+    with StoredBeforeRows(undo=rerun.delete) as stored:
+        uploads = [item for item in inputs if item.type == JobInput.Type.UPLOAD]
+        copies = iter([stored.add(stored_again(rerun, item)) for item in uploads])
+        with stored.atomic():
             for item in inputs:  # in the first job's order, which is its outputs' order
-                if item.pk in copies:
-                    copies[item.pk].save(force_insert=True)
+                if item.type == JobInput.Type.UPLOAD:
+                    next(copies).save(force_insert=True)
                 else:
                     input_add_remote(rerun, item.source)
             job_set(rerun, password_hashes=job.password_hashes)
             job_enqueue(rerun)
-    except BaseException:
-        for copy in copies.values():
-            copy.file.delete(save=False)
-        rerun.delete()  # still incomplete, with no input: nothing was sent to a worker
-        raise
     return rerun

@@ -32,6 +32,13 @@ def refuse(monkeypatch):
     return lambda task, how="delay": monkeypatch.setattr(task, how, refused)
 
 
+def record_resends(monkeypatch) -> list:
+    """What the reaper sends from now on (job_run.apply_async's args), the broker back."""
+    sent = []
+    monkeypatch.setattr(tasks.job_run, "apply_async", lambda args, **options: sent.append(args))
+    return sent
+
+
 def test_a_job_submitted_while_the_broker_is_unreachable_is_kept_and_sent_at_the_next_sweep(
         alice_client, refuse, monkeypatch, django_capture_on_commit_callbacks):
     refuse(tasks.job_run)
@@ -50,8 +57,7 @@ def test_a_job_submitted_while_the_broker_is_unreachable_is_kept_and_sent_at_the
     refuse(tasks.job_run, "apply_async")
     assert jobs_reap() == {"resent": 0, "failed": 0} and Job.objects.get().unsent
     # Back: sent at once, not JOB_STALE_SECONDS after it was queued.
-    sent = []
-    monkeypatch.setattr(tasks.job_run, "apply_async", lambda args, **options: sent.append(args))
+    sent = record_resends(monkeypatch)
     assert jobs_reap() == {"resent": 1, "failed": 0} and sent == [(str(job.pk),)]
     assert (Job.objects.get().unsent, Job.objects.get().status_info) == (False, "")
     assert "Sent to a worker." in alice_client.get(response.url).content.decode()
@@ -67,8 +73,7 @@ def test_a_stale_job_the_reaper_cannot_send_is_sent_at_its_next_sweep(team, alic
     assert jobs_reap() == {"resent": 0, "failed": 0}
     job.refresh_from_db()
     assert (job.status, job.unsent) == (Job.Status.QUEUED, True)
-    sent = []
-    monkeypatch.setattr(tasks.job_run, "apply_async", lambda args, **options: sent.append(args))
+    sent = record_resends(monkeypatch)
     assert jobs_reap() == {"resent": 1, "failed": 0} and sent == [(str(job.pk),)]
 
 
@@ -81,8 +86,7 @@ def test_a_job_a_drain_takes_before_the_reaper_sends_it_is_not_sent_again(
     assert job_run_oldest_queued()  # a pool process that has just run another job
     job.refresh_from_db()
     assert (job.status, job.unsent, job.status_info) == (Job.Status.COMPLETED, False, "")
-    sent = []
-    monkeypatch.setattr(tasks.job_run, "apply_async", lambda args, **options: sent.append(args))
+    sent = record_resends(monkeypatch)
     assert jobs_reap() == {"resent": 0, "failed": 0} and sent == []
 
 

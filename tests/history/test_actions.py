@@ -115,6 +115,22 @@ def test_a_rerun_that_fails_leaves_no_job_and_no_file(stored_job, alice, team, m
     assert sorted(_all_files()) == before
 
 
+def test_a_rerun_keeps_its_copies_whatever_fails_after_its_commit(transactional_db, stored_job, alice,
+                                                                   monkeypatch):
+    """Only a re-run that did not commit is undone (services/jobs.py StoredBeforeRows)."""
+    import converter.services.jobs as jobs
+
+    def fails(job):
+        raise RuntimeError("the database went away as well")
+
+    monkeypatch.setattr(jobs, "_job_send", fails)
+    with pytest.raises(RuntimeError):
+        job_rerun(stored_job, user=alice)
+    rerun = Job.objects.exclude(pk=stored_job.pk).get()
+    copy = rerun.inputs.get(type="upload")
+    assert rerun.status == Job.Status.QUEUED and copy.file.read() == b"RIFF"
+
+
 def _all_files() -> list[str]:
     root = default_storage.location
     return [os.path.relpath(os.path.join(folder, name), root) for folder, _, names in os.walk(root)
