@@ -1,4 +1,5 @@
-"""Django admin: oversight of teams (quotas, retention), members, API keys, jobs, and usage.
+"""Django admin: oversight of teams (quotas, retention), members, API keys, jobs, their
+callbacks, and usage.
 
 Jobs are read-only here (they are written by services), with a cancel action; the usage page
 (/admin/converter/job/usage/) sums jobs per team and per user for a date range, with a daily
@@ -15,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-from converter.models import ApiKey, Job, JobInput, JobOutput, Membership, Team
+from converter.models import ApiKey, CallbackDelivery, Job, JobInput, JobOutput, Membership, Team
 from converter.services import usage
 from converter.services.api_keys import key_revoke
 from converter.services.jobs import job_cancel
@@ -118,6 +119,28 @@ class JobOutputInline(_ReadOnlyInline):
               "downloads_counter"]
 
 
+class CallbackDeliveryInline(_ReadOnlyInline):
+    model = CallbackDelivery
+    fields = readonly_fields = ["status", "state", "attempts", "last_error", "created_at", "finished_at"]
+
+
+@admin.register(CallbackDelivery)
+class CallbackDeliveryAdmin(admin.ModelAdmin):
+    """The callbacks API jobs asked for: which arrived, which wait for their next attempt, which
+    failed and why. Read-only: the worker and the reaper write them (services/callbacks.py)."""
+
+    list_display = ["id", "job", "status", "state", "attempts", "due_at", "last_error", "created_at"]
+    list_filter = ["state", "status"]
+    search_fields = ["job__id"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
     list_display = ["id", "team", "created_by", "engine", "status", "created_at", "input_bytes",
@@ -127,7 +150,7 @@ class JobAdmin(admin.ModelAdmin):
     list_select_related = ["team", "created_by"]
     search_fields = ["id", "inputs__filename", "outputs__download_name"]
     date_hierarchy = "created_at"
-    inlines = [JobInputInline, JobOutputInline]
+    inlines = [JobInputInline, JobOutputInline, CallbackDeliveryInline]
     actions = ["cancel"]
     change_list_template = "admin/converter/job/change_list.html"
 

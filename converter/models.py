@@ -345,3 +345,36 @@ class JobEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%H:%M:%S} {self.level} {self.message}"
+
+
+class CallbackDelivery(models.Model):
+    """One callback (webhook) of a job: its JSON, POSTed to job.callback. Written in the same
+    transaction as the status change it reports, so that a change that committed has its
+    callback even when the broker was down or a worker died between two attempts (a
+    transactional outbox: services/callbacks.py)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"  # refused (a 4xx, an address not allowed) or given up
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="callback_deliveries")
+    status = models.CharField(max_length=20, choices=Job.Status)  # the one the body reports
+    body = models.TextField()
+    state = models.CharField(max_length=20, choices=State, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # While pending: when the reaper's sweep sends it again, should no worker have tried it by then.
+    due_at = models.DateTimeField()
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name_plural = "callback deliveries"
+        indexes = [models.Index(fields=["due_at"], condition=models.Q(state="pending"),
+                                name="callback_pending_due")]
+
+    def __str__(self):
+        return f"Callback {self.pk} of job {self.job_id} ({self.status}: {self.state})"
+

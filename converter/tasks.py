@@ -72,10 +72,10 @@ def output_waveform_measure(output_id: str) -> None:
     waveforms.output_waveform_measure(output_id)
 
 
-@shared_task(name="converter.callback_deliver", bind=True, max_retries=callbacks.MAX_ATTEMPTS - 1)
-def callback_deliver(self, job_id: str, body: str) -> None:
-    if not callbacks.callback_send(job_id, body) and self.request.retries < self.max_retries:
-        raise self.retry(countdown=callbacks.retry_delay(self.request.retries))
+@shared_task(name="converter.callback_deliver")
+def callback_deliver(delivery_id: int, attempt: int) -> None:
+    """One attempt of a callback; the service queues the next one itself (services/callbacks.py)."""
+    callbacks.delivery_attempt(delivery_id, attempt)
 
 
 @shared_task(name="converter.api2convert_poll", acks_late=True)

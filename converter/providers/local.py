@@ -15,7 +15,7 @@ from django.utils import timezone
 from converter import engine
 from converter.models import Job, JobInput, JobOutput
 from converter.providers.cores import conversion_cores, widen_when_alone
-from converter.services.jobs import job_finish, job_set, unsent_fields
+from converter.services.jobs import job_finish, job_set, sent_fields
 from converter.services.passwords import input_password
 from converter.storage import stored_stream
 from converter.url_safety import UrlRefused, download_public_url
@@ -80,7 +80,7 @@ class LocalProvider:
         return job_set(job, only_from=(Job.Status.QUEUED,),
                        status=Job.Status.DOWNLOADING if job.downloads_first else Job.Status.PROCESSING,
                        attempts=job.attempts + 1, started_at=job.started_at or timezone.now(), progress=0,
-                       **(unsent_fields(False) if job.unsent else {}))
+                       **sent_fields(job))
 
     def run(self, job: Job, *, claimed: bool = False) -> None:
         """Run the job, claiming it first unless the caller has (services/jobs.py, the drain)."""

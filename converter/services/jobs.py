@@ -215,6 +215,12 @@ def unsent_fields(unsent: bool) -> dict:
     return {"unsent": unsent, "status_info": UNSENT if unsent else ""}
 
 
+def sent_fields(job: Job) -> dict:
+    """The fields that clear the job's unsent mark, for a write that takes or re-sends it; none if
+    it has no mark (its status line may say something else)."""
+    return unsent_fields(False) if job.unsent else {}
+
+
 def job_enqueue(job: Job) -> None:
     """Mark the job queued and send it to a worker once the surrounding transaction commits."""
     job_set(job, status=Job.Status.QUEUED)
@@ -314,18 +320,21 @@ def _run(job: Job) -> None:
 def job_set(job: Job, only_from: tuple[str, ...] = (), **fields) -> bool:
     """Update some fields of a job in one UPDATE, and on the instance; with only_from, only if
     the job's status is still one of those (so a worker's claim and a cancel cannot both win).
-    Logs a status change and sends the API callback it calls for. False if nothing changed."""
+    Logs a status change and sends the API callback it calls for. False if nothing changed.
+    A status change with a callback is one transaction with its callback's row (the outbox,
+    services/callbacks.py); other writes need none."""
     fields["modified_at"] = timezone.now()
     rows = Job.objects.filter(pk=job.pk)
     if only_from:
         rows = rows.filter(status__in=only_from)
-    if not rows.update(**fields):
-        return False
-    for name, value in fields.items():
-        setattr(job, name, value)
-    if "status" in fields:
-        job_status_event(job, fields["status"], fields.get("status_info", ""), fields.get("errors"))
-    callbacks.job_updated(job, fields)
+    with transaction.atomic() if job.callback and "status" in fields else nullcontext():
+        if not rows.update(**fields):
+            return False
+        for name, value in fields.items():
+            setattr(job, name, value)
+        if "status" in fields:
+            job_status_event(job, fields["status"], fields.get("status_info", ""), fields.get("errors"))
+        callbacks.job_updated(job, fields)
     return True
 
 

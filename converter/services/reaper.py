@@ -12,7 +12,9 @@ back at once what a stopped worker left (a Ctrl-C of `make run` kills the worker
 
 A job queued while the broker could not be reached has no message at all; it is marked unsent,
 and each sweep first sends those (unsent_send), so it waits at most JOB_REAP_INTERVAL once the
-broker is back, not JOB_STALE_SECONDS.
+broker is back, not JOB_STALE_SECONDS. Each sweep also sends the callbacks that are due
+(services/callbacks.py deliveries_due_send): those queued while the broker was down, and those
+whose message was lost with a worker.
 """
 
 import fcntl
@@ -28,7 +30,8 @@ from django.utils import timezone
 from converter.broker import BROKER_UNREACHABLE
 from converter.joblog import job_event
 from converter.models import Job, Team
-from converter.services.jobs import job_finish, job_set, unsent_fields
+from converter.services.callbacks import deliveries_due_send
+from converter.services.jobs import job_finish, job_set, sent_fields, unsent_fields
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +64,7 @@ def job_requeue(job: Job, now, why: str, queue: str | None = None) -> str | None
         return "failed"
     # A local job goes back to queued, so that exactly one delivery can claim it again.
     status = job.status if job.engine == Team.Engine.API2CONVERT else Job.Status.QUEUED
-    if not claimed.update(status=status, modified_at=now, **(unsent_fields(False) if job.unsent else {})):
+    if not claimed.update(status=status, modified_at=now, **sent_fields(job)):
         return None
     try:
         _resend(job, queue)
@@ -92,8 +95,9 @@ def unsent_send() -> int:
 
 
 def jobs_reap() -> dict[str, int]:
-    """One sweep: the jobs queued while the broker could not be reached, then the stale ones.
-    Returns how many jobs were (re-)sent and failed."""
+    """One sweep: the jobs queued while the broker could not be reached, then the stale ones,
+    then the due callbacks. Returns how many jobs were (re-)sent and failed, and how many
+    callbacks were sent."""
     resent = unsent_send()
     now = timezone.now()
     stale = Job.objects.filter(status__in=UNFINISHED,
@@ -102,6 +106,7 @@ def jobs_reap() -> dict[str, int]:
     for job in stale:
         if outcome := job_requeue(job, now, f"no progress for {settings.JOB_STALE_SECONDS}s"):
             counts[outcome] += 1
+    counts["callbacks"] = deliveries_due_send()
     return counts
 
 

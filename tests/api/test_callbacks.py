@@ -1,13 +1,20 @@
-"""Callbacks: the job's JSON POSTed to a real HTTP server, signed, retried on 5xx only."""
+"""Callbacks: the job's JSON POSTed to a real HTTP server, signed, retried on 5xx only, each kept
+as a row written with its status change (the outbox) until it is delivered or given up."""
 
 import threading
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import api2convert
 import pytest
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
 
 from converter import tasks
-from converter.services.jobs import job_run
+from converter.models import CallbackDelivery, Job, JobEvent
+from converter.services.jobs import job_run, job_set
+from converter.services.reaper import jobs_reap
 from tests.media import wav_bytes
 
 pytestmark = pytest.mark.django_db
@@ -50,8 +57,10 @@ class Receiver:
 
 @pytest.fixture
 def receiver_for(private_urls, monkeypatch):
-    """Callbacks delivered at once (eager Celery, retries included) to a Receiver."""
-    monkeypatch.setattr(tasks.callback_deliver, "delay", lambda *args: tasks.callback_deliver.apply(args))
+    """Callbacks delivered at once (eager Celery, retries included, their countdowns skipped) to a
+    Receiver."""
+    monkeypatch.setattr(tasks.callback_deliver, "apply_async",
+                        lambda args, countdown=0: tasks.callback_deliver.apply(args))
     monkeypatch.setattr(tasks.job_run, "delay", job_run)
     made = []
 
@@ -128,3 +137,77 @@ def test_gives_up_after_ten_attempts(api, receiver_for, django_capture_on_commit
     down = receiver_for([500] * 20)
     _run_job(api, down.url, django_capture_on_commit_callbacks)
     assert len(down.received) == 10
+
+
+def _deliveries(job_id) -> list[tuple]:
+    return list(CallbackDelivery.objects.filter(job_id=job_id).values_list("status", "state", "attempts"))
+
+
+def test_each_callback_is_kept_with_its_outcome_and_logged_on_the_job(
+        api, client, alice, receiver_for, django_capture_on_commit_callbacks):
+    flaky = receiver_for([503])
+    job = _run_job(api, flaky.url, django_capture_on_commit_callbacks, notify_status=True)
+    assert _deliveries(job["id"]) == [("queued", "delivered", 2), ("processing", "delivered", 1),
+                                      ("completed", "delivered", 1)]
+    assert CallbackDelivery.objects.filter(job_id=job["id"]).first().last_error == "answered 503"
+    refusing = receiver_for([410])
+    refused = _run_job(api, refusing.url, django_capture_on_commit_callbacks)
+    assert _deliveries(refused["id"]) == [("completed", "failed", 1)]
+    client.force_login(alice)
+    page = client.get(reverse("job_detail", args=[refused["id"]])).content.decode()
+    assert f"Callback (completed) to {refusing.url} failed: answered 410" in page
+    page = client.get(reverse("job_detail", args=[job["id"]])).content.decode()
+    assert f"Callback (completed) delivered to {flaky.url}." in page
+
+
+def test_a_given_up_callback_says_how_often_it_was_tried(api, receiver_for,
+                                                         django_capture_on_commit_callbacks):
+    down = receiver_for([500] * 20)
+    job = _run_job(api, down.url, django_capture_on_commit_callbacks)
+    assert _deliveries(job["id"]) == [("completed", "failed", 10)]
+    event = JobEvent.objects.filter(job_id=job["id"], level="warning").last()
+    assert event.message == f"Callback (completed) to {down.url} failed after 10 attempts: answered 500"
+
+
+def test_a_message_sent_twice_posts_once(api, receiver_for, django_capture_on_commit_callbacks):
+    """The commit's message and the reaper's (say) for the same attempt: the first claims it."""
+    receiver = receiver_for()
+    job = _run_job(api, receiver.url, django_capture_on_commit_callbacks)
+    delivery = CallbackDelivery.objects.get(job_id=job["id"])
+    tasks.callback_deliver(delivery.pk, 0)
+    assert len(receiver.received) == 1 and _deliveries(job["id"]) == [("completed", "delivered", 1)]
+
+
+def test_a_retry_lost_with_its_worker_is_sent_by_the_reaper_once_due(
+        api, receiver_for, monkeypatch, settings, django_capture_on_commit_callbacks):
+    """The embedded broker's countdowns wait in the worker's memory: a worker stopped during one
+    loses the message, not the callback."""
+    receiver = receiver_for([502])
+    lost = []
+
+    def send(args, countdown=0):
+        return lost.append(args) if countdown else tasks.callback_deliver.apply(args)
+
+    monkeypatch.setattr(tasks.callback_deliver, "apply_async", send)
+    job = _run_job(api, receiver.url, django_capture_on_commit_callbacks)
+    [delivery] = CallbackDelivery.objects.filter(job_id=job["id"])
+    assert lost == [(delivery.pk, 1)] and delivery.state == "pending" and len(receiver.received) == 1
+    assert jobs_reap()["callbacks"] == 0  # its retry may still come: not due yet
+    due = delivery.due_at - timezone.now()
+    lease = timedelta(seconds=settings.JOB_STALE_SECONDS)
+    assert lease < due <= lease + timedelta(seconds=5)
+    CallbackDelivery.objects.filter(pk=delivery.pk).update(due_at=timezone.now())  # the lease is over
+    assert jobs_reap()["callbacks"] == 1
+    assert len(receiver.received) == 2 and _deliveries(job["id"]) == [("completed", "delivered", 2)]
+
+
+def test_a_status_change_rolled_back_leaves_no_callback(api, receiver_for,
+                                                        django_capture_on_commit_callbacks):
+    receiver = receiver_for()
+    created = api.create({"conversion": [{"target": "flac"}], "process": False, "callback": receiver.url,
+                          "notify_status": True}).json()
+    job = Job.objects.get(pk=created["id"])
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+        job_set(job, status=Job.Status.QUEUED)
+        raise RuntimeError("the request failed after the write")
+    assert not CallbackDelivery.objects.filter(job=job).exists() and receiver.received == []

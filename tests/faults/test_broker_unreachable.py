@@ -11,7 +11,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from converter import tasks
-from converter.models import Job
+from converter.models import CallbackDelivery, Job
 from converter.services import jobs
 from converter.services.jobs import job_create, job_run, job_run_oldest_queued
 from converter.services.reaper import jobs_reap
@@ -55,13 +55,13 @@ def test_a_job_submitted_while_the_broker_is_unreachable_is_kept_and_sent_at_the
 
     # The broker still down at the next sweep: the job waits on, marked.
     refuse(tasks.job_run, "apply_async")
-    assert jobs_reap() == {"resent": 0, "failed": 0} and Job.objects.get().unsent
+    assert jobs_reap() == {"resent": 0, "failed": 0, "callbacks": 0} and Job.objects.get().unsent
     # Back: sent at once, not JOB_STALE_SECONDS after it was queued.
     sent = record_resends(monkeypatch)
-    assert jobs_reap() == {"resent": 1, "failed": 0} and sent == [(str(job.pk),)]
+    assert jobs_reap() == {"resent": 1, "failed": 0, "callbacks": 0} and sent == [(str(job.pk),)]
     assert (Job.objects.get().unsent, Job.objects.get().status_info) == (False, "")
     assert "Sent to a worker." in alice_client.get(response.url).content.decode()
-    assert jobs_reap() == {"resent": 0, "failed": 0} and len(sent) == 1
+    assert jobs_reap() == {"resent": 0, "failed": 0, "callbacks": 0} and len(sent) == 1
 
 
 def test_a_stale_job_the_reaper_cannot_send_is_sent_at_its_next_sweep(team, alice, refuse, monkeypatch,
@@ -70,11 +70,11 @@ def test_a_stale_job_the_reaper_cannot_send_is_sent_at_its_next_sweep(team, alic
     stale = timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS + 1)
     Job.objects.filter(pk=job.pk).update(status=Job.Status.PROCESSING, attempts=1, modified_at=stale)
     refuse(tasks.job_run, "apply_async")
-    assert jobs_reap() == {"resent": 0, "failed": 0}
+    assert jobs_reap() == {"resent": 0, "failed": 0, "callbacks": 0}
     job.refresh_from_db()
     assert (job.status, job.unsent) == (Job.Status.QUEUED, True)
     sent = record_resends(monkeypatch)
-    assert jobs_reap() == {"resent": 1, "failed": 0} and sent == [(str(job.pk),)]
+    assert jobs_reap() == {"resent": 1, "failed": 0, "callbacks": 0} and sent == [(str(job.pk),)]
 
 
 def test_a_job_a_drain_takes_before_the_reaper_sends_it_is_not_sent_again(
@@ -87,7 +87,7 @@ def test_a_job_a_drain_takes_before_the_reaper_sends_it_is_not_sent_again(
     job.refresh_from_db()
     assert (job.status, job.unsent, job.status_info) == (Job.Status.COMPLETED, False, "")
     sent = record_resends(monkeypatch)
-    assert jobs_reap() == {"resent": 0, "failed": 0} and sent == []
+    assert jobs_reap() == {"resent": 0, "failed": 0, "callbacks": 0} and sent == []
 
 
 @pytest.fixture
@@ -102,11 +102,23 @@ def _posted(receiver) -> list[str]:
     return [json.loads(body)["status"]["code"] for _, body in receiver.received]
 
 
-def test_a_callback_that_cannot_be_queued_is_posted_once_at_once_and_the_job_still_goes(
+def record_callback_sends(monkeypatch) -> list:
+    """The callbacks sent from now on, the broker back: each attempted at once, as a worker would."""
+    sent = []
+
+    def send(args, countdown=0):
+        sent.append(args)
+        tasks.callback_deliver(*args)
+
+    monkeypatch.setattr(tasks.callback_deliver, "apply_async", send)
+    return sent
+
+
+def test_a_callback_that_cannot_be_queued_is_kept_and_posted_at_the_next_sweep_and_the_job_still_goes(
         team, alice, refuse, receiver, monkeypatch, django_capture_on_commit_callbacks):
     """The `queued` callback's message is the first sent after the commit."""
     sent = []
-    refuse(tasks.callback_deliver)
+    refuse(tasks.callback_deliver, "apply_async")
     monkeypatch.setattr(tasks.job_run, "delay", sent.append)
     with django_capture_on_commit_callbacks(execute=True):
         job = job_create(team=team, user=alice, options={}, uploads=[wav_upload()],
@@ -114,20 +126,31 @@ def test_a_callback_that_cannot_be_queued_is_posted_once_at_once_and_the_job_sti
     assert sent == [str(job.pk)] and Job.objects.get().status == Job.Status.QUEUED
     upload = job.inputs.get()
     assert upload.file.storage.exists(upload.file.name)
+    [delivery] = CallbackDelivery.objects.all()
+    assert (delivery.state, delivery.attempts) == (CallbackDelivery.State.PENDING, 0)
+    assert delivery.due_at <= timezone.now() and receiver.received == []  # due at the next sweep
+
+    assert jobs_reap()["callbacks"] == 0  # the broker still down: it waits on
+    callbacks_sent = record_callback_sends(monkeypatch)
+    assert jobs_reap()["callbacks"] == 1 and callbacks_sent == [(delivery.pk, 0)]
     assert _posted(receiver) == ["queued"]
+    assert CallbackDelivery.objects.get().state == CallbackDelivery.State.DELIVERED
+    assert jobs_reap()["callbacks"] == 0 and len(receiver.received) == 1
 
 
 def test_a_finished_job_stays_finished_when_its_callbacks_cannot_be_queued(transactional_db, team, alice,
-                                                                           refuse, receiver):
+                                                                           refuse, receiver, monkeypatch):
     """In the worker, outside any transaction, on_commit runs at once: a refused callback message
     raised out of the job's status writes, and a job with nothing wrong with it was failed."""
-    refuse(tasks.callback_deliver)
+    refuse(tasks.callback_deliver, "apply_async")
     job = job_create(team=team, user=alice, options={}, uploads=[wav_upload()], process=False,
                      fields={"callback": receiver.url, "notify_status": True})
     Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED)
     job_run(str(job.pk))
     job.refresh_from_db()
     assert job.status == Job.Status.COMPLETED and job.outputs.count() == 1
+    record_callback_sends(monkeypatch)
+    assert jobs_reap()["callbacks"] == 2
     assert _posted(receiver) == ["processing", "completed"]
 
 

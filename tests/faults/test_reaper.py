@@ -39,19 +39,20 @@ def test_a_stale_running_job_is_requeued_and_a_fresh_one_left_alone(settings, te
     queued = _job(team, alice, Job.Status.QUEUED, age=61)  # its message was prefetched by the dead worker
     fresh = _job(team, alice, Job.Status.PROCESSING, age=30, attempts=1)
     done = _job(team, alice, Job.Status.COMPLETED, age=3600, attempts=1)
-    assert reaper.jobs_reap() == {"resent": 2, "failed": 0}
+    assert reaper.jobs_reap() == {"resent": 2, "failed": 0, "callbacks": 0}
     assert sorted(sent) == sorted([("run", str(stale.pk)), ("run", str(queued.pk))])
     for job, status in ((stale, "queued"), (queued, "queued"), (fresh, "processing"), (done, "completed")):
         job.refresh_from_db()
         assert job.status == status
-    assert reaper.jobs_reap() == {"resent": 0, "failed": 0}  # re-sent jobs count as fresh again
+    # re-sent jobs count as fresh again
+    assert reaper.jobs_reap() == {"resent": 0, "failed": 0, "callbacks": 0}
 
 
 def test_after_max_attempts_the_job_fails_with_a_clear_message(settings, team, alice, sent):
     settings.JOB_STALE_SECONDS, settings.JOB_MAX_ATTEMPTS = 60, 3
     job = _job(team, alice, Job.Status.DOWNLOADING, age=61, attempts=3)
     (settings.CONVERTER_WORK_DIR / str(job.pk)).mkdir()
-    assert reaper.jobs_reap() == {"resent": 0, "failed": 1}
+    assert reaper.jobs_reap() == {"resent": 0, "failed": 1, "callbacks": 0}
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and job.errors[0]["code"] == "WORKER_LOST"
     assert "interrupted 3 times" in job.status_info and job.finished_at

@@ -174,3 +174,26 @@ def test_a_job_submitted_while_the_broker_is_down_runs_once_the_reaper_sends_it(
     assert jobs_reap()["resent"] == 1
     job = worker.wait_for(job)
     assert job.status == Job.Status.COMPLETED and not job.unsent, job.errors
+
+
+def test_the_worker_retries_a_callback_on_the_real_broker_until_it_is_delivered(
+        worker, live_settings, alice, team, tone_wav):
+    """The completed callback's first POST answered 503: its retry, 5 s later, is a countdown
+    message on the real broker; the second POST is delivered and the row says so."""
+    from converter.models import CallbackDelivery
+    from tests.api.test_callbacks import Receiver
+
+    receiver = Receiver([503])
+    try:
+        job = worker.wait_for(job_create(team=team, user=alice, uploads=[upload(tone_wav)], options={},
+                                         fields={"callback": receiver.url}))
+        assert job.status == Job.Status.COMPLETED, job.errors
+        deadline = time.monotonic() + 60
+        while (delivery := CallbackDelivery.objects.get(job=job)).state == CallbackDelivery.State.PENDING:
+            assert time.monotonic() < deadline, "the callback was not delivered"
+            time.sleep(0.2)
+    finally:
+        receiver.close()
+    assert (delivery.status, delivery.state, delivery.attempts) == ("completed", "delivered", 2)
+    assert len(receiver.received) == 2 and receiver.received[0][1] == receiver.received[1][1]
+    assert delivery.last_error == "answered 503"

@@ -1,4 +1,4 @@
-"""The admin: staff see teams, members, keys, jobs and usage; nobody else does."""
+"""The admin: staff see teams, members, keys, jobs, callbacks and usage; nobody else does."""
 
 import csv
 import io
@@ -9,13 +9,13 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
-from converter.models import Job
+from converter.models import CallbackDelivery, Job
 from tests.web.conftest import add_output, make_job
 
 pytestmark = pytest.mark.django_db
 
 USAGE = reverse("admin:converter_job_usage")
-MODELS = ("team", "membership", "apikey", "job")
+MODELS = ("team", "membership", "apikey", "job", "callbackdelivery")
 
 
 @pytest.fixture
@@ -23,6 +23,9 @@ def jobs(team, alice, bob, issued):
     done = make_job(team, alice, status=Job.Status.COMPLETED, input_bytes=1000, output_bytes=600,
                     audio_seconds=90, processing_seconds=2.5, spent=2, api_key=issued.api_key)
     add_output(done)
+    CallbackDelivery.objects.create(job=done, status=Job.Status.COMPLETED, body="{}", attempts=10,
+                                    due_at=timezone.now(), state=CallbackDelivery.State.FAILED,
+                                    last_error="answered 500")
     make_job(team, bob, status=Job.Status.FAILED, error_code="INVALID_FILE", input_bytes=500)
     return done
 
@@ -32,7 +35,8 @@ def _pages(team, job, issued):
             *(reverse(f"admin:converter_{model}_changelist") for model in MODELS),
             reverse("admin:converter_team_change", args=[team.pk]),
             reverse("admin:converter_apikey_change", args=[issued.api_key.pk]),
-            reverse("admin:converter_job_change", args=[job.pk])]
+            reverse("admin:converter_job_change", args=[job.pk]),
+            reverse("admin:converter_callbackdelivery_change", args=[job.callback_deliveries.get().pk])]
 
 
 def test_staff_see_every_page(staff_client, team, jobs, issued):
@@ -60,6 +64,15 @@ def test_job_list_filters_and_searches(staff_client, jobs):
     assert str(jobs.pk) not in staff_client.get(url, {"status__exact": "failed"}).content.decode()
     assert str(jobs.pk) in staff_client.get(url, {"q": "song.flac"}).content.decode()
     assert str(jobs.pk) in staff_client.get(url, {"q": str(jobs.pk)[:8]}).content.decode()
+
+
+def test_a_jobs_callbacks_and_their_last_errors_are_listed(staff_client, jobs):
+    for url in (reverse("admin:converter_job_change", args=[jobs.pk]),
+                reverse("admin:converter_callbackdelivery_changelist") + "?state__exact=failed"):
+        assert "answered 500" in staff_client.get(url).content.decode(), url
+    delivered = staff_client.get(reverse("admin:converter_callbackdelivery_changelist"),
+                                 {"state__exact": "delivered"})
+    assert "answered 500" not in delivered.content.decode()
 
 
 def test_cancel_and_revoke_actions(staff_client, team, alice, issued):
