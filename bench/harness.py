@@ -244,10 +244,11 @@ MIB = 1024**2
 
 
 def warm_memory(size: int) -> None:
-    """Touch `size` bytes of fresh memory once, and free them. On this VM (a Firecracker guest)
-    the host backs guest memory lazily: the first write to a page costs ~5x a later one (485
-    against 2400 MiB/s, measured), so a bench writing a GiB to the page cache on a freshly
-    booted machine measures the host's page faults, not the program. Freed pages stay backed."""
+    """Touch `size` bytes of fresh memory once, and free them. On a Firecracker guest (the VMs of
+    2026-11-25 to 2026-12-06, docs/performance-log.md) the host backs guest memory lazily: the
+    first write to a page costs ~5x a later one (485 against 2400 MiB/s, measured), so a bench
+    writing a GiB to the page cache on a freshly booted machine measures the host's page faults,
+    not the program. Freed pages stay backed."""
     import mmap
 
     with mmap.mmap(-1, size) as block:

@@ -7,7 +7,7 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 django_application = get_wsgi_application()
-SINK_CHUNK = 1024 * 1024  # as the app's upload handlers read (converter/upload_limits.py)
+SINK_CHUNK = 1024 * 1024  # as the app's upload handlers read (converter/uploads.py CHUNK)
 
 
 def application(environ, start_response):

@@ -11,10 +11,11 @@ frames are the frames one encoder writes, except for the number in each frame's 
 header's CRC-8, the frame's CRC-16): a part's frames are renumbered as they come. STREAMINFO's
 MD5 covers every sample in order: it is computed here, beside the encoders, and the muxer's
 STREAMINFO patched. The FLAC is the ffmpeg command's to the byte (tests/engine/test_pcm_direct.py).
-10 minutes in two parts on two cores: 0.32-0.36 s against bare ffmpeg's 0.40-0.45 s. Processes,
+10 minutes in two parts on two cores: 0.32-0.36 s against bare ffmpeg's 0.40-0.45 s (~1.0x on a
+slower VM whose two encoders slow each other, docs/performance.md). Processes,
 not threads: PyAV lets go of the GIL while it encodes, but two encoder threads hand it to each
-other around nearly every block, and where a cross-core wake-up is dear (an AMD EPYC VM: ~9,000
-hand-overs, 1.6-1.9 s of CPU) two threads were no faster than one (docs/performance.md). A conversion
+other around nearly every block, and where a cross-core wake-up is dear (an AMD EPYC VM: 7,500-10,000
+context switches, 1.6-1.9 s of CPU) two threads were no faster than one (docs/performance.md). A conversion
 that another one narrows to a core after it split keeps its parts, and the MD5's extra pass, on
 that core (bench/mixed.py, docs/performance.md).
 """

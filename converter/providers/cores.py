@@ -6,7 +6,7 @@ sooner (a 10-minute WAV: 0.54 s on two cores, 0.73 s on one). When every core al
 conversion, the hand-overs cross cores instead, and each costs a wake-up on another core:
 40 clips in 2 parallel streams took 1.10-1.30x the time of the same clips one after another
 on one core per stream, and 0.98-1.06x with each stream kept on a core of its own
-(docs/performance.md, Batch). So a conversion that starts while another of the worker's is
+(docs/performance-log.md, Batch). So a conversion that starts while another of the worker's is
 running gets a core of its own; one that starts alone may use all of them until another
 starts, which then keeps it (and its ffmpeg) to a core of its own. ffmpeg inherits the mask of
 the process that starts it, and so do the engine's own encoder processes (engine/pcm_direct.py: it
