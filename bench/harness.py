@@ -8,6 +8,7 @@ Import this module first: it sets the environment Django reads before anything i
 from __future__ import annotations
 
 import argparse
+import fcntl
 import http.client
 import os
 import platform
@@ -71,6 +72,21 @@ def prepare() -> None:
         subprocess.run([sys.executable, "manage.py", *command], cwd=REPO, env=ENV, check=True)
 
 
+def no_other_worker() -> None:
+    """Stop if a worker already runs on the bench's VAR_DIR: one left by an interrupted bench would
+    take some of the jobs, and the figures would be wrong without a sign (a batch at "50 % busy").
+    Every worker holds VAR_DIR/celery/worker.lock shared for its life (services/reaper.py)."""
+    lock = VAR_DIR / "celery" / "worker.lock"
+    if not lock.exists():
+        return
+    with lock.open("a") as held:
+        try:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            sys.exit(f"a Celery worker is already running on {VAR_DIR} (left by an interrupted bench?): "
+                     f"stop it first (pkill -f 'celery -A config worker')")
+
+
 def bench_start(name: str, heading: str, **defaults: float) -> argparse.Namespace:
     """A bench's start: its options (--name for each default, of the default's type), the state
     prepared (migrated, no messages left by an interrupted run) and its heading printed, formatted
@@ -79,6 +95,7 @@ def bench_start(name: str, heading: str, **defaults: float) -> argparse.Namespac
     for option, default in defaults.items():
         parser.add_argument(f"--{option}", type=type(default), default=default)
     args = parser.parse_args()
+    no_other_worker()
     prepare()
     purge_queue()
     print(f"== {name}: {heading.format(**vars(args))}, {machine()}")
