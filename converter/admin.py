@@ -19,6 +19,7 @@ from django.utils import timezone
 from converter.models import ApiKey, CallbackDelivery, Job, JobInput, JobOutput, Membership, Team
 from converter.services import usage
 from converter.services.api_keys import key_revoke
+from converter.services.callbacks import deliveries_resend
 from converter.services.jobs import job_cancel
 from converter.services.retention import retention_reschedule
 from converter.web.usage_chart import daily_chart
@@ -133,12 +134,23 @@ class CallbackDeliveryAdmin(admin.ModelAdmin):
     list_filter = ["state", "status"]
     search_fields = ["job__id"]
     date_hierarchy = "created_at"
+    actions = ["send_again"]
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_resend_permission(self, request):
+        """Who may cancel jobs may send their callbacks again."""
+        return request.user.has_perm("converter.change_job")
+
+    @admin.action(description="Send the selected ended callbacks again", permissions=["resend"])
+    def send_again(self, request, queryset):
+        count = deliveries_resend(queryset)
+        self.message_user(request, f"{count} callback(s) sent again; pending ones are left as they are.",
+                          messages.SUCCESS)
 
 
 @admin.register(Job)

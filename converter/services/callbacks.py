@@ -142,6 +142,18 @@ def callback_post(job: Job, body: str) -> tuple[str, str]:
     return "delivered", ""
 
 
+def deliveries_resend(deliveries) -> int:
+    """An administrator's "send again" for ended deliveries (the receiver is fixed now): each gets
+    MAX_ATTEMPTS new attempts, from now. Returns how many were sent again."""
+    again = list(deliveries.exclude(state=Delivery.PENDING))
+    for delivery in again:
+        delivery.attempts = 0
+        CallbackDelivery.objects.filter(pk=delivery.pk).update(
+            state=Delivery.PENDING, attempts=0, finished_at=None, due_at=timezone.now() + _lease())
+        transaction.on_commit(lambda delivery=delivery: _send(delivery))
+    return len(again)
+
+
 def deliveries_due_send() -> int:
     """The reaper's part: send again the pending deliveries no worker has tried in time (queued
     while the broker was down, or lost with a worker), oldest first, until the broker refuses.

@@ -7,6 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import api2convert
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -211,3 +212,31 @@ def test_a_status_change_rolled_back_leaves_no_callback(api, receiver_for,
         job_set(job, status=Job.Status.QUEUED)
         raise RuntimeError("the request failed after the write")
     assert not CallbackDelivery.objects.filter(job=job).exists() and receiver.received == []
+
+
+def test_an_administrator_sends_ended_callbacks_again(api, client, django_user_model, receiver_for,
+                                                       django_capture_on_commit_callbacks):
+    """The receiver was down for all ten attempts and is fixed now; a delivered one and a pending
+    one are left alone."""
+    receiver = receiver_for([500] * 10)
+    job = _run_job(api, receiver.url, django_capture_on_commit_callbacks)
+    failed = CallbackDelivery.objects.get(job_id=job["id"])
+    pending = CallbackDelivery.objects.create(job_id=job["id"], status="completed", body="{}",
+                                              due_at=timezone.now() + timedelta(hours=1))
+    client.force_login(django_user_model.objects.create_superuser("root", password="root-password-123"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:converter_callbackdelivery_changelist"), {
+            "action": "send_again", "_selected_action": [failed.pk, pending.pk]}, follow=True)
+    assert "1 callback(s) sent again" in response.content.decode()
+    assert len(receiver.received) == 11
+    failed.refresh_from_db()
+    assert (failed.state, failed.attempts, failed.last_error) == ("delivered", 1, "answered 500")
+    assert CallbackDelivery.objects.get(pk=pending.pk).state == "pending"
+
+
+def test_staff_who_may_not_change_jobs_cannot_send_callbacks_again(client, django_user_model):
+    staff = django_user_model.objects.create_user("staff", password="x", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_callbackdelivery"))
+    client.force_login(staff)
+    page = client.get(reverse("admin:converter_callbackdelivery_changelist")).content.decode()
+    assert "send_again" not in page
