@@ -115,8 +115,8 @@ def delivery_attempt(delivery_id: int, attempt: int) -> None:
 
 
 def callback_post(job: Job, body: str) -> tuple[str, str]:
-    """POST one callback: ("delivered", ""), ("retry", why) on a 5xx, a timeout or a network error,
-    ("refused", why) on a 4xx or an address not allowed."""
+    """POST one callback: ("delivered", "") on a 2xx, ("retry", why) on a 5xx, a timeout or a
+    network error, ("refused", why) on a 4xx, a redirect or an address not allowed."""
     if not job.callback:  # removed by a PATCH since
         return "refused", "The job has no callback URL any more."
     content = body.encode()
@@ -139,6 +139,8 @@ def callback_post(job: Job, body: str) -> tuple[str, str]:
         return "retry", f"answered {response.status_code}"
     if response.status_code >= 400:
         return "refused", f"answered {response.status_code}"
+    if response.status_code >= 300:
+        return "refused", f"answered {response.status_code}, a redirect, which is not followed"
     return "delivered", ""
 
 

@@ -134,6 +134,15 @@ def test_retried_on_5xx_not_on_4xx(api, receiver_for, django_capture_on_commit_c
     assert len(refusing.received) == 1
 
 
+def test_a_redirect_is_not_followed_nor_taken_for_a_delivery(api, receiver_for,
+                                                             django_capture_on_commit_callbacks):
+    moved = receiver_for([302])
+    job = _run_job(api, moved.url, django_capture_on_commit_callbacks)
+    assert len(moved.received) == 1 and _deliveries(job["id"]) == [("completed", "failed", 1)]
+    assert CallbackDelivery.objects.get(job_id=job["id"]).last_error == (
+        "answered 302, a redirect, which is not followed")
+
+
 def test_gives_up_after_ten_attempts(api, receiver_for, django_capture_on_commit_callbacks):
     down = receiver_for([500] * 20)
     _run_job(api, down.url, django_capture_on_commit_callbacks)
