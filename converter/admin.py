@@ -146,10 +146,10 @@ class CallbackDeliveryAdmin(admin.ModelAdmin):
         """Who may cancel jobs may send their callbacks again."""
         return request.user.has_perm("converter.change_job")
 
-    @admin.action(description="Send the selected ended callbacks again", permissions=["resend"])
+    @admin.action(description="Send the selected failed callbacks again", permissions=["resend"])
     def send_again(self, request, queryset):
         count = deliveries_resend(queryset)
-        self.message_user(request, f"{count} callback(s) sent again; pending ones are left as they are.",
+        self.message_user(request, f"{count} failed callback(s) sent again; the others are left as they are.",
                           messages.SUCCESS)
 
 

@@ -360,7 +360,7 @@ class CallbackDelivery(models.Model):
 
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="callback_deliveries")
     status = models.CharField(max_length=20, choices=Job.Status)  # the one the body reports
-    body = models.TextField()
+    body = models.TextField()  # emptied once delivered
     state = models.CharField(max_length=20, choices=State, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     # While pending: when the reaper's sweep sends it again, should no worker have tried it by then.

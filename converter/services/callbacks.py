@@ -103,9 +103,10 @@ def delivery_attempt(delivery_id: int, attempt: int) -> None:
         _send(delivery, countdown=delay)
         return
     delivered = outcome == "delivered"
-    # A delivered row keeps the error of the attempt before, if any: what the admin list shows.
+    # A delivered row keeps the error of the attempt before, if any (what the admin list shows),
+    # but not its body, a few KB a status change that nothing reads again.
     rows.update(state=Delivery.DELIVERED if delivered else Delivery.FAILED, finished_at=timezone.now(),
-                **({"last_error": error} if error else {}))
+                **({"last_error": error} if error else {}), **({"body": ""} if delivered else {}))
     if delivered:
         job_event(delivery.job, f"Callback ({delivery.status}) delivered to {delivery.job.callback}.")
     else:
@@ -145,9 +146,9 @@ def callback_post(job: Job, body: str) -> tuple[str, str]:
 
 
 def deliveries_resend(deliveries) -> int:
-    """An administrator's "send again" for ended deliveries (the receiver is fixed now): each gets
+    """An administrator's "send again" for failed deliveries (the receiver is fixed now): each gets
     MAX_ATTEMPTS new attempts, from now. Returns how many were sent again."""
-    again = list(deliveries.exclude(state=Delivery.PENDING))
+    again = list(deliveries.filter(state=Delivery.FAILED))
     for delivery in again:
         delivery.attempts = 0
         CallbackDelivery.objects.filter(pk=delivery.pk).update(

@@ -225,8 +225,7 @@ def test_a_status_change_rolled_back_leaves_no_callback(api, receiver_for,
 
 def test_an_administrator_sends_ended_callbacks_again(api, client, django_user_model, receiver_for,
                                                        django_capture_on_commit_callbacks):
-    """The receiver was down for all ten attempts and is fixed now; a delivered one and a pending
-    one are left alone."""
+    """The receiver was down for all ten attempts and is fixed now; a pending one is left alone."""
     receiver = receiver_for([500] * 10)
     job = _run_job(api, receiver.url, django_capture_on_commit_callbacks)
     failed = CallbackDelivery.objects.get(job_id=job["id"])
@@ -236,10 +235,11 @@ def test_an_administrator_sends_ended_callbacks_again(api, client, django_user_m
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("admin:converter_callbackdelivery_changelist"), {
             "action": "send_again", "_selected_action": [failed.pk, pending.pk]}, follow=True)
-    assert "1 callback(s) sent again" in response.content.decode()
+    assert "1 failed callback(s) sent again" in response.content.decode()
     assert len(receiver.received) == 11
     failed.refresh_from_db()
     assert (failed.state, failed.attempts, failed.last_error) == ("delivered", 1, "answered 500")
+    assert receiver.received[-1][1] == receiver.received[0][1] and failed.body == ""  # kept until delivered
     assert CallbackDelivery.objects.get(pk=pending.pk).state == "pending"
 
 
