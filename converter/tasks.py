@@ -73,8 +73,13 @@ def output_waveform_measure(output_id: str) -> None:
 
 
 @shared_task(name="converter.callback_deliver")
-def callback_deliver(delivery_id: int, attempt: int) -> None:
-    """One attempt of a callback; the service queues the next one itself (services/callbacks.py)."""
+def callback_deliver(delivery_id: int, attempt: int | str) -> None:
+    """One attempt of a callback; the service queues the next one itself (services/callbacks.py).
+    A message queued before the outbox (migration 0013) carries (job id, body) instead: it becomes
+    a delivery, so that an upgrade with callbacks waiting in the queue loses none."""
+    if isinstance(attempt, str):
+        callbacks.delivery_from_before_the_outbox(delivery_id, attempt)
+        return
     callbacks.delivery_attempt(delivery_id, attempt)
 
 

@@ -1,6 +1,7 @@
 """Callbacks: the job's JSON POSTed to a real HTTP server, signed, retried on 5xx only, each kept
 as a row written with its status change (the outbox) until it is delivered or given up."""
 
+import json
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -249,3 +250,14 @@ def test_staff_who_may_not_change_jobs_cannot_send_callbacks_again(client, djang
     client.force_login(staff)
     page = client.get(reverse("admin:converter_callbackdelivery_changelist")).content.decode()
     assert "send_again" not in page
+
+
+def test_a_callback_queued_before_the_outbox_is_kept_and_delivered(api, receiver_for,
+                                                                   django_capture_on_commit_callbacks):
+    """An upgrade with a callback message of the earlier version, (job id, body), in the queue."""
+    receiver = receiver_for()
+    job = api.create({"conversion": [{"target": "flac"}], "process": False, "callback": receiver.url}).json()
+    body = json.dumps({"id": job["id"], "status": {"code": "completed", "info": ""}})
+    tasks.callback_deliver(job["id"], body)
+    assert receiver.received[0][1] == body.encode()
+    assert _deliveries(job["id"]) == [("completed", "delivered", 1)]
