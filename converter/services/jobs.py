@@ -259,7 +259,13 @@ def worker_prepare(concurrency: int | None) -> None:
     forks (tasks.py, worker_init), so each pool process starts with it: the providers and what
     they import (the engine; storages' S3 backend pulls in boto3, ~0.2 s) and the ffmpeg binary's
     path (imageio-ffmpeg runs `ffmpeg -version` to check it). Without it, the first job of every
-    pool process took ~0.25 s longer. Also the cores' shared slots (providers/cores.py)."""
+    pool process took ~0.25 s longer. Also the cores' shared slots (providers/cores.py), and what
+    a first conversion imports late: the header reader (imported inside probe.py, which it builds
+    on) and PyAV's subtitle streams (on opening a container): a pool process's first 5-second
+    clip took 26-39 ms without them, 21-28 ms with them (the next ones ~15 ms)."""
+    import av.subtitles.stream  # noqa: F401
+
+    import converter.engine.headers  # noqa: F401
     from converter.engine.ffmpeg import ffmpeg_binary
     from converter.providers.cores import share_create
 
