@@ -62,9 +62,14 @@ def job_updated(job: Job, fields: dict) -> None:
         return
     if job.notify_status or job.status in ALWAYS_SENT:
         # The body is this event's, read now; a retry repeats it rather than a later state.
-        delivery = CallbackDelivery.objects.create(job=job, status=job.status, body=json.dumps(job_json(
-            job, job.api_base_url)), due_at=timezone.now() + _lease())
+        delivery = _kept(job, job.status, json.dumps(job_json(job, job.api_base_url)))
         transaction.on_commit(lambda: _send(delivery))
+
+
+def _kept(job: Job, status: str, body: str) -> CallbackDelivery:
+    """A new pending delivery, due for the reaper only if its first message is lost."""
+    return CallbackDelivery.objects.create(job=job, status=status, body=body,
+                                           due_at=timezone.now() + _lease())
 
 
 def _send(delivery: CallbackDelivery, countdown: int = 0) -> bool:
@@ -88,9 +93,7 @@ def delivery_from_before_the_outbox(job_id: str, body: str) -> None:
     """Keep, and send, a callback whose message an earlier version queued as (job id, body)."""
     job = Job.objects.filter(pk=job_id).first()
     if job is not None:
-        status = json.loads(body).get("status", {}).get("code", job.status)
-        _send(CallbackDelivery.objects.create(job=job, status=status, body=body,
-                                              due_at=timezone.now() + _lease()))
+        _send(_kept(job, json.loads(body).get("status", {}).get("code", job.status), body))
 
 
 def delivery_attempt(delivery_id: int, attempt: int) -> None:
