@@ -2,8 +2,9 @@
 server (gunicorn gthread, 2 x 8, DEBUG off), same middleware and same session cookie.
 
 Target: >= 0.5x the trivial view's requests/s, no errors. The pollers ask as htmx does once the
-page is loaded: with the version rendered into the fragment (?v=), so an unchanged running job
-costs one indexed query and a 204. The full fragment (no ?v=) is printed for comparison.
+page is loaded: with the version and token rendered into the fragment (?v=, ?t=), so an unchanged
+running job costs one indexed query and a 204, answered before the session's middleware
+(converter/web/polls.py). The full fragment (no ?v=) is printed for comparison.
 
 Run: .venv/bin/python bench/polling.py [--pollers 200] [--seconds 10]
 """
@@ -65,13 +66,15 @@ def main() -> None:
     args = bench_start("polling", "{pollers} pollers", pollers=200, seconds=10.0, repeats=2)
 
     from converter.models import Job, JobInput
-    from converter.selectors import job_version
+    from converter.web.cards import JobCard
 
     user, team = bench_user("bench-poller")
     job = Job.objects.create(team=team, created_by=user, status=Job.Status.PROCESSING, progress=40)
     JobInput.objects.create(job=job, type=JobInput.Type.UPLOAD, filename="song.wav", size=1234)
     cookie = session_cookie(user)
+    session_key = cookie.split(";")[0].split("=", 1)[1]
     status_path = f"/jobs/{job.pk}/status/"
+    polled_path = f"{status_path}?{JobCard(job, [], session_key=session_key).poll_query}"  # as on the page
     errors: list[int] = []
 
     def measure(path: str):
@@ -85,7 +88,7 @@ def main() -> None:
         measure("/bench/trivial/")()  # warm both workers up (imports, templates, connections)
         errors.clear()
         trivial, polled, full = (-rate for rate in best_of(
-            args.repeats, measure("/bench/trivial/"), measure(f"{status_path}?v={job_version(job)}"),
+            args.repeats, measure("/bench/trivial/"), measure(polled_path),
             measure(status_path)))
     job.delete()
     report("job-status fragment, unchanged job (204 after one query)", f"trivial view {trivial:.0f} req/s",

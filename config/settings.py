@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "converter.request_length.ChunkedBodyRefusedMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "converter.web.polls.PollMiddleware",  # before the session: an unchanged job's poll needs none
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -320,6 +321,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# How long a polled fragment's token lets a poll of an unchanged job skip the session, the user and
+# the team (converter/web/polls.py): also how long a signed-out or removed member may still learn
+# "unchanged" about a job they were shown.
+POLL_TOKEN_SECONDS = env.int("POLL_TOKEN_SECONDS", default=60)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=PRODUCTION)
 BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)

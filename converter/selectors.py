@@ -56,10 +56,10 @@ def job_version(job: Job) -> str:
     return f"{int(job.modified_at.timestamp() * 1_000_000)}.{job.status}"
 
 
-def job_version_for(team: Team, job_id) -> str | None:
+def job_version_for(team_id: int, job_id) -> str | None:
     """The team's job's current version (see job_version), or None: one query on the primary key,
     nothing loaded that a poll of an unchanged job does not need."""
-    job = Job.objects.filter(pk=job_id, team=team).only("modified_at", "status").first()
+    job = Job.objects.filter(pk=job_id, team_id=team_id).only("modified_at", "status").first()
     return job_version(job) if job is not None else None
 
 

@@ -6,12 +6,14 @@ from datetime import timedelta
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.timesince import timesince
 
 from converter.models import Job, JobInput, JobOutput
 from converter.options import OPTIONS_BY_NAME
 from converter.selectors import job_version
 from converter.services.waveforms import waveform_measurable
+from converter.web.polls import poll_token
 from converter.web.unlocks import is_unlocked
 from converter.web.waveform_shape import WaveformShape, waveform_shape
 
@@ -152,6 +154,7 @@ class JobCard:
     job: Job
     inputs: list[JobInput]
     outputs: list[OutputCard] = field(default_factory=list)
+    session_key: str = ""  # what the polls' token is bound to (web/polls.py)
 
     @property
     def title(self) -> str:
@@ -202,13 +205,14 @@ class JobCard:
         return rows
 
     @property
-    def version(self) -> str:
-        """Sent back by the fragment's polls (?v=): the view answers 204 while it is current."""
-        return job_version(self.job)
+    def poll_query(self) -> str:
+        """What the fragment's polls send back: its version and token (web/polls.py answers 204
+        while the version is current)."""
+        return urlencode({"v": job_version(self.job), "t": poll_token(self.job, self.session_key)})
 
 
 def job_card(request: HttpRequest, job: Job, *, unlock_errors: dict | None = None) -> JobCard:
     """unlock_errors: {output id: message} for a password refused on the card."""
     outputs = [OutputCard(output, is_unlocked(request, output), (unlock_errors or {}).get(output.pk, ""))
                for output in job.outputs.all()]
-    return JobCard(job, list(job.inputs.all()), outputs)
+    return JobCard(job, list(job.inputs.all()), outputs, request.session.session_key or "")

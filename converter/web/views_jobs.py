@@ -26,7 +26,6 @@ from converter.options import OptionsInvalid
 from converter.selectors import (
     job_for,
     job_history_for,
-    job_version_for,
     jobs_selected,
     members_of,
     team_of_job_for,
@@ -63,25 +62,11 @@ def job_detail(request: HttpRequest, job_id):
     return render(request, "converter/job_detail.html", context)
 
 
-def _unchanged(request: HttpRequest, job_id) -> HttpResponse | None:
-    """204 for a poll whose ?v= (the version rendered into the polled fragment) is still the
-    job's: one indexed query, no render, and htmx leaves the element (and its polling) as it is.
-    None when the job changed or the request carries no version (a first load, an unlock)."""
-    seen = request.GET.get("v")
-    if not seen:
-        return None
-    version = job_version_for(request.team, job_id)
-    if version is None:
-        raise Http404
-    return HttpResponse(status=204) if version == seen else None
-
-
 @team_required
 @require_GET
 def job_status(request: HttpRequest, job_id):
-    """The job's fragment, polled every second while the job runs (the final one stops polling)."""
-    if unchanged := _unchanged(request, job_id):
-        return unchanged
+    """The job's fragment, polled every second while the job runs (the final one stops polling);
+    while it is unchanged, web/polls.py answers the polls before they get here."""
     job = job_for(request.team, job_id)
     return render(request, JOB_FRAGMENT, {"card": job_card(request, job)})
 
@@ -145,9 +130,8 @@ def _refines_the_search(request: HttpRequest) -> bool:
 @team_required
 @require_GET
 def history_row(request: HttpRequest, job_id):
-    """A history row, polled every two seconds while its job runs (204 while unchanged)."""
-    if unchanged := _unchanged(request, job_id):
-        return unchanged
+    """A history row, polled every two seconds while its job runs (web/polls.py answers 204 while
+    it is unchanged)."""
     card, can_delete = _history_row(request, job_for(request.team, job_id))
     return render(request, f"{HISTORY}#row", {"card": card, "can_delete": can_delete})
 
