@@ -340,3 +340,31 @@ def test_a_validation_during_the_submit_does_not_abort_it(page, worker, wav):
     held[0].continue_()
     page.locator("article.job a.button:has-text('Download')").wait_for(timeout=30_000)
     assert Job.objects.count() == 1
+
+
+def test_an_unchanged_running_job_keeps_its_card_until_it_changes(page):
+    """The card asks every second with its version and token; while the job is unchanged it gets
+    a 204 (answered before the session is loaded, web/polls.py) and the card stays the same
+    element; a change brings the new card, whose next asks carry the new version."""
+    from converter.services.jobs import job_set
+
+    sign_up(page, "watcher")
+    user = get_user_model().objects.get(username="watcher")
+    job = make_job(user.teams.get(), user, progress=40.0)
+    answers = []
+    page.on("response", lambda response: "/status/" in response.url
+            and answers.append((response.status, urlsplit(response.url).query)))
+    page.goto(f"/jobs/{job.pk}/")
+    card = page.locator("article.job")
+    card.evaluate("element => { element.dataset.seen = 'before the polls' }")
+    while len(answers) < 2:
+        page.wait_for_timeout(100)
+    assert [status for status, _ in answers] == [204, 204]
+    assert all("t=" in query for _, query in answers)
+    assert card.get_attribute("data-seen") == "before the polls"  # not swapped
+    job_set(job, progress=75.0)
+    page.locator("article.job progress[value='75']").wait_for()
+    asked_before = len(answers)
+    while len(answers) < asked_before + 1:
+        page.wait_for_timeout(100)
+    assert answers[-1][0] == 204 and answers[-1][1] != answers[0][1]
