@@ -1,7 +1,7 @@
 """Every bench, one after another (`make bench`): each prints its figures and ratios.
 
 Run: .venv/bin/python bench/run_all.py [name ...]   (names: engine conversion latency batch mixed
-downloads uploads polling history; default all). Not part of `make test`: tests never assert timings.
+downloads zips uploads polling history; default all). Not part of `make test`: tests never assert timings.
 """
 
 import subprocess
@@ -11,7 +11,8 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 # The engine first: it needs no server. History last: its first run fills 100,000 rows.
-ORDER = ["engine", "conversion", "latency", "batch", "mixed", "downloads", "uploads", "polling", "history"]
+ORDER = ["engine", "conversion", "latency", "batch", "mixed", "downloads", "zips", "uploads", "polling",
+         "history"]
 
 
 def main() -> int:

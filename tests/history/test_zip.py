@@ -90,3 +90,23 @@ def test_the_zip_lists_each_files_sha256_for_sha256sum(alice_client, team, alice
     checked = subprocess.run(["sha256sum", "--check", "SHA256SUMS"], cwd=tmp_path, capture_output=True,
                              text=True)
     assert checked.returncode == 0 and checked.stdout.endswith("/ours.flac: OK\n"), checked
+
+
+def test_a_zip_left_mid_way_ends_its_reading_thread(alice_client, team, alice):
+    """The files are read ahead in a thread (converter/read_ahead.py); a client that leaves has
+    the response closed, and the thread ends with it."""
+    import threading
+    import time
+
+    job = make_job(team, alice, status=Job.Status.COMPLETED, progress=100)
+    for number in range(6):  # more parts than the thread may read ahead: it waits, running
+        add_output(job, f"{number}.flac")
+    before = threading.active_count()
+    response = alice_client.get(reverse("history_zip"), {"job": [job.pk]})
+    next(iter(response.streaming_content))
+    assert threading.active_count() == before + 1
+    response.close()
+    deadline = time.monotonic() + 5
+    while threading.active_count() > before:
+        assert time.monotonic() < deadline, "the reading thread is still running"
+        time.sleep(0.01)
