@@ -1,7 +1,9 @@
 """Many outputs as one ZIP, streamed as it is read: each file is opened only when its turn
-comes, so neither the archive nor any file is ever held in memory."""
+comes, so neither the archive nor any file is ever held in memory, nor copied first (storage.py:
+from S3, django-storages' own file would download the whole object before its first byte)."""
 
 from collections.abc import Callable, Iterable
+from contextlib import closing
 from dataclasses import dataclass, field
 
 from django.db.models.fields.files import FieldFile
@@ -9,6 +11,7 @@ from zipstream import ZIP_STORED, ZipStream
 
 from converter.models import Job, JobOutput
 from converter.services.downloads import CHUNK
+from converter.storage import stored_stream
 
 SKIPPED_NOTE = "skipped.txt"
 CHECKSUMS = "SHA256SUMS"  # `sha256sum -c SHA256SUMS` in the unpacked folder checks every file
@@ -22,8 +25,8 @@ class SelectionZip:
 
 
 def _chunks(stored: FieldFile):
-    with stored.open("rb") as fileobj:
-        while chunk := fileobj.read(CHUNK):
+    with closing(stored_stream(stored)) as stream:
+        while chunk := stream.read(CHUNK):
             yield chunk
 
 

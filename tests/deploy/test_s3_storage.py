@@ -87,3 +87,30 @@ def test_an_outputs_waveform_is_read_from_the_bucket(bucket, client, alice, team
     assert "Waveform of tone.flac: highest peak " in fragment  # streamed from the bucket into ffmpeg
     output.refresh_from_db()
     assert len(output.waveform["peaks"]) == 480 and max(output.waveform["peaks"]) > 0.1
+
+
+@pytest.mark.django_db
+def test_a_zip_streams_from_the_bucket_without_a_copy_first(bucket, client, alice, team, tmp_path,
+                                                            monkeypatch):
+    """Each result goes into the ZIP as it comes from the bucket: django-storages' S3File, which
+    downloads a whole object into a temporary file before its first byte, is never used."""
+    import io
+    import zipfile
+
+    from storages.backends.s3 import S3File
+
+    wav = media.tone(tmp_path / "tone.wav", seconds=1.0)
+    jobs = []
+    for name in ("first.wav", "second.wav"):
+        upload = SimpleUploadedFile(name, wav.read_bytes(), content_type="audio/wav")
+        jobs.append(job_create(team=team, user=alice, uploads=[upload], options={}))
+        job_run(jobs[-1].pk)
+    monkeypatch.setattr(S3File, "_get_file", lambda self: pytest.fail("a whole object was downloaded"))
+    client.force_login(alice)
+    response = client.get(reverse("history_zip"), {"job": [job.pk for job in jobs]})
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    for job in jobs:
+        output = job.outputs.get()
+        stored = bucket.get_object(Bucket=BUCKET, Key=output.file.name)["Body"].read()
+        name = next(name for name in archive.namelist() if name.endswith(f"/{output.download_name}"))
+        assert archive.read(name) == stored
