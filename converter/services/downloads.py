@@ -91,7 +91,7 @@ def output_response(request: HttpRequest, output: JobOutput, *, as_attachment: b
     if output.remote_uri:  # an api2convert output: streamed through, never copied
         return remote_output_response(request, output, supplied_password(request),
                                       as_attachment=as_attachment)
-    size = output.file.size
+    size = output.size  # as the worker stored it: asking the storage would cost S3 a round trip
     byte_range = _byte_range(request.headers.get("Range"), size)
     if byte_range is False:
         response = HttpResponse(f"The range asked for is not in the file, which has {size:,} bytes.",

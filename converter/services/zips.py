@@ -59,7 +59,8 @@ def selection_zip(jobs: Iterable[Job], *, is_unlocked: Callable[[JobOutput], boo
             if reason := _skip_reason(output, is_unlocked(output)):
                 result.skipped.append((output, reason))
                 continue
-            result.stream.add(_chunks(output.file), _path(output), size=output.file.size)
+            # The size the worker stored: asking S3 would cost a round trip a file before the first byte.
+            result.stream.add(_chunks(output.file), _path(output), size=output.size)
             result.included.append(output)
     sums = [f"{output.checksum}  {_path(output)}" for output in result.included if len(output.checksum) == 64]
     if sums:  # the SHA-256 taken when each file was made, not when it was zipped

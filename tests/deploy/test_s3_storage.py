@@ -47,8 +47,17 @@ def keys(client, prefix: str) -> list[str]:
     return [item["Key"] for item in client.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", [])]
 
 
+def _no_metadata_round_trips(monkeypatch) -> None:
+    """Fail if anything asks the bucket for an object's metadata (a HEAD): django-storages' S3File
+    does when opened (and downloads the whole object when read), and so does storage.size()."""
+    from storages.backends.s3 import S3File, S3Storage
+
+    monkeypatch.setattr(S3File, "__init__", lambda *args, **kwargs: pytest.fail("S3File opened"))
+    monkeypatch.setattr(S3Storage, "size", lambda *args: pytest.fail("an object's size asked of S3"))
+
+
 @pytest.mark.django_db
-def test_a_job_runs_through_the_bucket(bucket, client, alice, team, tmp_path):
+def test_a_job_runs_through_the_bucket(bucket, client, alice, team, tmp_path, monkeypatch):
     wav = media.tone(tmp_path / "tone.wav", seconds=1.0)
     upload = SimpleUploadedFile("tone.wav", wav.read_bytes(), content_type="audio/wav")
     job = job_create(team=team, user=alice, uploads=[upload], options={"channels": "mono"})
@@ -64,6 +73,7 @@ def test_a_job_runs_through_the_bucket(bucket, client, alice, team, tmp_path):
 
     client.force_login(alice)
     url = reverse("output_download", args=[output.pk])
+    _no_metadata_round_trips(monkeypatch)  # one request to the bucket a download: its GET
     whole = client.get(url)
     assert whole.status_code == 200 and whole.streaming
     assert b"".join(whole.streaming_content) == stored
@@ -92,12 +102,9 @@ def test_an_outputs_waveform_is_read_from_the_bucket(bucket, client, alice, team
 @pytest.mark.django_db
 def test_a_zip_streams_from_the_bucket_without_a_copy_first(bucket, client, alice, team, tmp_path,
                                                             monkeypatch):
-    """Each result goes into the ZIP as it comes from the bucket: django-storages' S3File, which
-    downloads a whole object into a temporary file before its first byte, is never used."""
+    """Each result goes into the ZIP as it comes from the bucket, with no request but its GET."""
     import io
     import zipfile
-
-    from storages.backends.s3 import S3File
 
     wav = media.tone(tmp_path / "tone.wav", seconds=1.0)
     jobs = []
@@ -105,7 +112,7 @@ def test_a_zip_streams_from_the_bucket_without_a_copy_first(bucket, client, alic
         upload = SimpleUploadedFile(name, wav.read_bytes(), content_type="audio/wav")
         jobs.append(job_create(team=team, user=alice, uploads=[upload], options={}))
         job_run(jobs[-1].pk)
-    monkeypatch.setattr(S3File, "_get_file", lambda self: pytest.fail("a whole object was downloaded"))
+    _no_metadata_round_trips(monkeypatch)
     client.force_login(alice)
     response = client.get(reverse("history_zip"), {"job": [job.pk for job in jobs]})
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
@@ -114,3 +121,15 @@ def test_a_zip_streams_from_the_bucket_without_a_copy_first(bucket, client, alic
         stored = bucket.get_object(Bucket=BUCKET, Key=output.file.name)["Body"].read()
         name = next(name for name in archive.namelist() if name.endswith(f"/{output.download_name}"))
         assert archive.read(name) == stored
+
+
+@pytest.mark.django_db
+def test_a_missing_object_is_a_missing_file(bucket, team, alice):
+    """As storage.open() says it, so callers treat local disk and S3 alike."""
+    from converter.models import JobOutput
+    from converter.storage import stored_stream
+
+    job = Job.objects.create(team=team, created_by=alice, status=Job.Status.COMPLETED)
+    output = JobOutput.objects.create(job=job, download_name="gone.flac", size=10, file="jobs/gone.flac")
+    with pytest.raises(FileNotFoundError, match="gone.flac"):
+        stored_stream(output.file)

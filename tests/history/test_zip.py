@@ -67,7 +67,8 @@ def test_zip_is_not_built_in_memory(alice_client, team, alice, monkeypatch):
     jobs = [make_job(team, alice, status=Job.Status.COMPLETED, progress=100) for _ in range(5)]
     for job in jobs:
         output = add_output(job)
-        output.file.save("big.flac", ContentFile(b"f" * zips.CHUNK * 4), save=True)  # 4 chunks each
+        output.size = zips.CHUNK * 4  # 4 chunks each
+        output.file.save("big.flac", ContentFile(b"f" * output.size), save=True)
     opened, original = [], zips.stored_stream
     monkeypatch.setattr(zips, "stored_stream", lambda stored: opened.append(stored.name) or original(stored))
     response = alice_client.get(reverse("history_zip"), {"job": [job.pk for job in jobs]})
