@@ -67,7 +67,8 @@ class PollMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
-        if "t" in request.GET and _unchanged(request):
+        # The Host is checked as CommonMiddleware would (DisallowedHost: a 400), before anything else.
+        if "t" in request.GET and request.get_host() and _unchanged(request):
             response = HttpResponse(status=204)
             patch_vary_headers(response, ["Cookie"])  # what the answer depends on, as the view's did
             return response

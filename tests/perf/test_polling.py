@@ -93,6 +93,11 @@ def test_an_expired_token_gets_the_fragment_with_a_fresh_one(alice_client, runni
     assert alice_client.get(_polled_url(response.content.decode()), **HTMX).status_code == 204
 
 
+def test_a_poll_to_a_host_not_allowed_is_refused_as_any_request(alice_client, running_job):
+    url = _first_poll(alice_client, "job_status", running_job)
+    assert alice_client.get(url, HTTP_HOST="evil.example", **HTMX).status_code == 400
+
+
 def test_a_token_answers_only_for_its_own_job(alice_client, team, alice, running_job):
     other = make_job(team, alice)
     url = _first_poll(alice_client, "job_status", running_job)
