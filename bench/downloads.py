@@ -34,6 +34,7 @@ from harness import (
     gunicorn,
     report,
     signed_in,
+    timed_download,
 )
 
 MEMORY_LIMIT = 50 * MIB
@@ -68,13 +69,13 @@ def serve_fake(path: Path) -> None:
     fake._thread.join()
 
 
-def _side_process(mode: str, path: Path) -> tuple[subprocess.Popen, str]:
+def side_process(mode: str, path: Path) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen([sys.executable, __file__, mode, str(path)], cwd=REPO, stdout=subprocess.PIPE,
                                text=True)
     return process, process.stdout.readline().strip()
 
 
-def _output(team, user, path: Path, *, remote_uri: str = ""):
+def completed_output(team, user, path: Path, *, remote_uri: str = ""):
     """A completed job whose one output is the big file (stored in place) or a remote URI."""
     from converter.models import Job, JobOutput
 
@@ -86,18 +87,11 @@ def _output(team, user, path: Path, *, remote_uri: str = ""):
 
 def compare(name: str, server, baseline_url: str, proxied_url: str, cookie: str, repeats: int) -> None:
     memory = MemoryWatch(server.workers())
-    sizes = []
-
-    def fetch(url: str, headers: dict | None = None):
-        def run() -> float:
-            size, seconds = download(url, headers)
-            sizes.append(size)
-            return seconds
-        return run
-
+    sizes: list[int] = []
     download(proxied_url, {"Cookie": cookie})  # warm up the page cache and both sides
     with memory:
-        direct, proxied = best_of(repeats, fetch(baseline_url), fetch(proxied_url, {"Cookie": cookie}))
+        direct, proxied = best_of(repeats, timed_download(baseline_url, None, sizes),
+                                 timed_download(proxied_url, {"Cookie": cookie}, sizes))
     size = sizes[0]
     assert all(got == size for got in sizes), sizes
     ratio = direct / proxied  # throughput ratio: the same bytes over each time
@@ -116,15 +110,15 @@ def main() -> None:
     sides = []
     try:
         with gunicorn() as server:
-            sendfile, sendfile_url = _side_process("--serve-sendfile", path)
+            sendfile, sendfile_url = side_process("--serve-sendfile", path)
             sides.append(sendfile)
-            local = _output(team, user, path)
+            local = completed_output(team, user, path)
             compare("from local storage (baseline: sendfile to a socket)", server,
                     f"http://127.0.0.1:{sendfile_url}/", f"{server.url}/outputs/{local.pk}/download", cookie,
                     args.repeats)
-            fake, remote_url = _side_process("--serve-fake", path)
+            fake, remote_url = side_process("--serve-fake", path)
             sides.append(fake)
-            remote = _output(team, user, path, remote_uri=remote_url)
+            remote = completed_output(team, user, path, remote_uri=remote_url)
             compare("from a remote api2convert output (baseline: straight from the fake server)", server,
                     remote_url, f"{server.url}/outputs/{remote.pk}/download", cookie, args.repeats)
     finally:

@@ -295,6 +295,15 @@ def download(url: str, headers: dict | None = None) -> tuple[int, float]:
     return total, elapsed
 
 
+def timed_download(url: str, headers: dict | None, sizes: list[int]):
+    """An action for best_of: download url, note its size in `sizes`, return its seconds."""
+    def run() -> float:
+        size, seconds = download(url, headers)
+        sizes.append(size)
+        return seconds
+    return run
+
+
 def best_of(repeats: int, *actions) -> list[float]:
     """Best wall time of each action over interleaved runs: load only ever adds time."""
     times: list[list[float]] = [[] for _ in actions]
@@ -311,6 +320,7 @@ def big_file(path: Path, size: int) -> Path:
         with path.open("wb") as out:
             for _ in range(size // len(block)):
                 out.write(block)
+            out.write(block[:size % len(block)])
     return path
 
 

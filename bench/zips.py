@@ -10,16 +10,19 @@ Run: .venv/bin/python bench/zips.py [--mib 1024] [--files 8] [--repeats 5]
 
 from __future__ import annotations
 
-from downloads import _output, _side_process
-from harness import MIB, VAR_DIR, MemoryWatch, bench_start, best_of, big_file, download, gunicorn, signed_in
-
-
-def _timed(url: str, headers: dict, sizes: list[int]):
-    def run() -> float:
-        size, seconds = download(url, headers)
-        sizes.append(size)
-        return seconds
-    return run
+from downloads import completed_output, side_process
+from harness import (
+    MIB,
+    VAR_DIR,
+    MemoryWatch,
+    bench_start,
+    best_of,
+    big_file,
+    download,
+    gunicorn,
+    signed_in,
+    timed_download,
+)
 
 
 def main() -> None:
@@ -33,16 +36,16 @@ def main() -> None:
     headers = {"Cookie": cookie}
     try:
         with gunicorn() as server:
-            sendfile, port = _side_process("--serve-sendfile", whole)
+            sendfile, port = side_process("--serve-sendfile", whole)
             try:
-                query = "&".join(f"job={_output(team, user, path).job_id}" for path in parts)
+                query = "&".join(f"job={completed_output(team, user, path).job_id}" for path in parts)
                 urls = {"sendfile": f"http://127.0.0.1:{port}/", "zip": f"{server.url}/history/zip/?{query}",
-                        "one file": f"{server.url}/outputs/{_output(team, user, whole).pk}/download"}
+                        "one file": f"{server.url}/outputs/{completed_output(team, user, whole).pk}/download"}
                 for url in urls.values():
                     download(url, headers)  # warm up the page cache and both sides
                 sizes: dict[str, list[int]] = {name: [] for name in urls}
                 with MemoryWatch(server.workers()) as memory:
-                    seconds = best_of(int(args.repeats), *(_timed(url, headers, sizes[name])
+                    seconds = best_of(int(args.repeats), *(timed_download(url, headers, sizes[name])
                                                            for name, url in urls.items()))
             finally:
                 sendfile.terminate()
