@@ -161,10 +161,10 @@ def deliveries_resend(deliveries) -> int:
     """An administrator's "send again" for failed deliveries (the receiver is fixed now): each gets
     MAX_ATTEMPTS new attempts, from now. Returns how many were sent again."""
     again = list(deliveries.filter(state=Delivery.FAILED))
+    CallbackDelivery.objects.filter(pk__in=[delivery.pk for delivery in again]).update(
+        state=Delivery.PENDING, attempts=0, finished_at=None, due_at=timezone.now() + _lease())
     for delivery in again:
         delivery.attempts = 0
-        CallbackDelivery.objects.filter(pk=delivery.pk).update(
-            state=Delivery.PENDING, attempts=0, finished_at=None, due_at=timezone.now() + _lease())
         transaction.on_commit(lambda delivery=delivery: _send(delivery))
     return len(again)
 
