@@ -2,7 +2,7 @@
 bytes over loopback, and this process receives them three ways, timed from accept to the last
 byte. `read`: recv_into one buffer and drop it (what the sink does); `spliced`: splice(2) from
 the socket into a file through a pipe (converter/upload_splice.py's path, without gunicorn);
-`searched`: the same, with upload_splice's boundary search running beside it (a delimiter that
+`searched`: the same, with upload_splice's boundary search after each splice (a delimiter that
 never occurs, so every byte is searched). The form cannot be faster than `searched`: the gap
 from `read` to `searched` is the price of storing every byte and finding where the file ends.
 """
@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from converter.upload_splice import F_SETPIPE_SZ, STEP, _Scanner
+from converter.upload_splice import F_SETPIPE_SZ, STEP, _Search
 
 DELIMITER = b"\r\n--loopback-bench-boundary-never-sent"
 
@@ -37,7 +37,7 @@ def _read(conn: socket.socket, _fd: int) -> None:
         pass
 
 
-def _splice(conn: socket.socket, fd: int, scanner: _Scanner | None = None) -> None:
+def _splice(conn: socket.socket, fd: int, search: _Search | None = None) -> None:
     read_end, write_end = os.pipe()
     fcntl.fcntl(write_end, F_SETPIPE_SZ, STEP)
     taken = 0
@@ -45,19 +45,19 @@ def _splice(conn: socket.socket, fd: int, scanner: _Scanner | None = None) -> No
         pending = moved
         while pending:
             pending -= os.splice(read_end, fd, pending)
-        if scanner:
-            scanner.scan(taken, taken + moved)
         taken += moved
+        if search:
+            search.up_to(taken)
     os.close(read_end)
     os.close(write_end)
 
 
 def _splice_searched(conn: socket.socket, fd: int) -> None:
-    scanner = _Scanner(fd, 0, DELIMITER)
+    search = _Search(fd, 0, DELIMITER)
     try:
-        _splice(conn, fd, scanner)
+        _splice(conn, fd, search)
     finally:
-        scanner.close()
+        search.close()
 
 
 WAYS = {"read": _read, "spliced": _splice, "searched": _splice_searched}

@@ -108,7 +108,7 @@ def main() -> None:
     read, spliced, searched = received
     print(f"  no app, over loopback (bench/loopback.py): read and dropped {args.mib / read:.0f} MiB/s, "
           f"spliced into a file {args.mib / spliced:.0f} MiB/s ({read / spliced:.2f}x), with the "
-          f"boundary search beside it {args.mib / searched:.0f} MiB/s ({read / searched:.2f}x)")
+          f"boundary search after each splice {args.mib / searched:.0f} MiB/s ({read / searched:.2f}x)")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,12 @@
 """An uploaded file's bytes moved from the client's socket into its temporary file by the kernel
-(splice(2)), while a second thread finds where the file ends.
+(splice(2)), and searched for where the file ends where the kernel put them.
 
 Storing an upload through Python costs a copy out of the socket into a bytes object, a boundary
 search in it and a copy into the page cache. Spliced, the bytes go from the socket's buffers to
-the page cache in one copy, without the GIL, and the boundary search runs beside it on the bytes
-already in the file. Measured on a 1 GiB upload through the convert form under gunicorn, in one
-hour: 1.0-1.2 GiB/s read and parsed in Python, 1.5-1.9 GiB/s spliced, against 2.9-3.5 GiB/s for a
-sink that drops the body (docs/performance.md).
+the page cache in one copy, without the GIL, and the boundary search reads them there, through a
+read-only mapping of the file, right after each splice. Measured on a 1 GiB upload through the
+convert form under gunicorn, in one hour: 1.0-1.2 GiB/s read and parsed in Python, 1.5-1.9 GiB/s
+spliced, against 2.9-3.5 GiB/s for a sink that drops the body (docs/performance.md).
 
 A socket with a timeout (config/gunicorn.conf.py sets one, against clients that stall) has a
 non-blocking descriptor underneath: a splice that finds nothing waits in poll() up to that long,
@@ -25,27 +25,33 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import fcntl
+import mmap
 import os
-import queue
 import select
 import socket
-import threading
 
 from gunicorn.http.body import Body, LengthReader
 
 STEP = 1024 * 1024  # bytes per splice() call, and the pipe's capacity
 F_SETPIPE_SZ = 1031  # fcntl's number for a pipe's capacity (Linux), not in Python's fcntl module
-# Steps the boundary search may fall behind the splicing before the splicing waits. What was
-# spliced past a delimiter comes back to the parser through memory: at most this many steps, and one.
-SCAN_BEHIND = 8
+# Bytes of the file mapped at a time for the search: one munmap (and the flush of the other core's
+# address cache it costs) per 16 MiB rather than per step. The mapped pages are the page cache's,
+# but they count in the process's resident memory while mapped: at most this much.
+WINDOW = 16 * 1024 * 1024
 
-# glibc's memmem, called through ctypes so that the search runs without the GIL (bytes.find holds
-# it, and the splicing thread needs it between its calls); it is also twice as fast here (~10 GiB/s).
+# glibc's memmem, mmap and munmap through ctypes. memmem: ~30 GiB/s on bytes in the cache, three
+# times bytes.find, and without the GIL. mmap: Python's mmap module refuses a mapping longer than
+# the file, and this file grows while it is searched; only bytes already written are ever read.
 _libc = ctypes.CDLL(None, use_errno=True)
 _memmem = getattr(_libc, "memmem", None)
 if _memmem is not None:
     _memmem.restype = ctypes.c_void_p
     _memmem.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
+    _libc.mmap.restype = ctypes.c_void_p
+    _libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                           ctypes.c_int64]
+    _libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+_MAP_FAILED = ctypes.c_void_p(-1).value
 
 
 class SocketBody:
@@ -72,8 +78,8 @@ class SocketBody:
         else the last len(delimiter) + 1 bytes, where a delimiter may begin and its end follow.
         """
         start = os.lseek(fd, 0, os.SEEK_CUR)
-        scanner = _Scanner(fd, start, delimiter)
-        taken = 0
+        search = _Search(fd, start, delimiter)
+        taken, found = 0, None
         try:
             held = self.reader.unreader.take_buffered()  # gunicorn's read-ahead comes first
             if len(held) > limit:
@@ -81,36 +87,33 @@ class SocketBody:
                 held = held[:limit]
             if held:
                 write_all(fd, held)
-                scanner.scan(start, start + len(held))
                 taken = len(held)
+                found = search.up_to(start + taken)
             read_end, write_end = os.pipe()
             try:
                 with contextlib.suppress(OSError):  # above fs.pipe-max-size: the default 64 KiB
                     fcntl.fcntl(write_end, F_SETPIPE_SZ, STEP)
-                while taken < limit and scanner.found is None:
+                while taken < limit and found is None:
                     moved = self._from_socket(write_end, min(STEP, limit - taken))
                     if not moved:  # the client went away: the parser reports the short body
                         break
                     pending = moved
                     while pending:
                         pending -= os.splice(read_end, fd, pending)
-                    scanner.scan(start + taken, start + taken + moved)
                     taken += moved
+                    found = search.up_to(start + taken)
             finally:
                 os.close(read_end)
                 os.close(write_end)
         finally:
             self.reader.length -= taken
-            scanner.close()
-        if scanner.error is not None:
-            raise scanner.error
+            search.close()
         end = start + taken
-        cut = scanner.found if scanner.found is not None else max(start, end - len(delimiter) - 1)
+        cut = found if found is not None else max(start, end - len(delimiter) - 1)
         tail = os.pread(fd, end - cut, cut)
         os.ftruncate(fd, cut)
         os.lseek(fd, cut, os.SEEK_SET)
         return taken, tail
-
 
     def _from_socket(self, pipe: int, count: int) -> int:
         """splice() up to `count` bytes from the socket; 0 when the client has gone."""
@@ -131,47 +134,46 @@ def write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-class _Scanner:
-    """A thread that searches the file's new bytes for the delimiter, range by range as they are
-    written. Ranges overlap by len(delimiter) - 1 bytes, so that one cut in two is found too."""
+class _Search:
+    """Finds the first delimiter in the file from `start` on, as its bytes are written: the file
+    is read where the kernel wrote it, through a read-only mapping of WINDOW bytes (plus room for
+    a delimiter that starts near its end), with no copy out of the page cache. Run in the
+    splicing thread right after each splice: a thread of its own, reading the bytes back with
+    pread, was 10 % slower on two cores that also run the client (docs/performance.md, Uploads)."""
 
     def __init__(self, fd: int, start: int, delimiter: bytes):
-        self.fd, self.start, self.delimiter = fd, start, delimiter
-        self.found: int | None = None
-        self.error: OSError | None = None
-        self.ranges: queue.Queue[tuple[int, int] | None] = queue.Queue(maxsize=SCAN_BEHIND)
-        self.buffer = bytearray(STEP + len(delimiter))
-        self.address = ctypes.addressof(ctypes.c_char.from_buffer(self.buffer))
-        self.thread = threading.Thread(target=self._run, name="upload-scanner", daemon=True)
-        self.thread.start()
+        self.fd, self.delimiter = fd, delimiter
+        self.next = start  # the first position where the delimiter may still start
+        self.length = WINDOW + -(-len(delimiter) // mmap.PAGESIZE) * mmap.PAGESIZE
+        self.base: int | None = None  # the mapped window's offset in the file
+        self.address = 0
 
-    def scan(self, begin: int, end: int) -> None:
-        if self.error is not None:
-            raise self.error
-        self.ranges.put((begin, end))
+    def up_to(self, end: int) -> int | None:
+        """Where the delimiter starts, searching the bytes before `end` (all written); None if
+        it is not in them."""
+        size = len(self.delimiter)
+        while True:
+            base = self.next - self.next % WINDOW  # every delimiter starting in a window fits in its map
+            self._map(base)
+            stop = min(end, base + WINDOW + size - 1)
+            hit = _memmem(self.address + self.next - base, max(0, stop - self.next), self.delimiter, size)
+            if hit:
+                return base + hit - self.address
+            self.next = max(self.next, stop - size + 1)
+            if stop == end:
+                return None
+
+    def _map(self, base: int) -> None:
+        if base == self.base:
+            return
+        self.close()
+        address = _libc.mmap(None, self.length, mmap.PROT_READ, mmap.MAP_SHARED, self.fd, base)
+        if address == _MAP_FAILED:
+            error = ctypes.get_errno()
+            raise OSError(error, os.strerror(error))
+        self.base, self.address = base, address
 
     def close(self) -> None:
-        self.ranges.put(None)
-        self.thread.join()
-
-    def _run(self) -> None:
-        while (pending := self.ranges.get()) is not None:
-            if self.found is None and self.error is None:  # else only drain, so that scan() never blocks
-                try:
-                    self._search(*pending)
-                except OSError as exc:  # raised in the splicing thread
-                    self.error = exc
-
-    def _search(self, begin: int, end: int) -> None:
-        overlap = len(self.delimiter) - 1
-        view = memoryview(self.buffer)
-        begin = max(self.start, begin - overlap)
-        while begin < end:
-            size = os.preadv(self.fd, [view[:min(len(view), end - begin)]], begin)
-            hit = _memmem(self.address, size, self.delimiter, len(self.delimiter))
-            if hit:
-                self.found = begin + hit - self.address
-                return
-            if begin + size >= end or size <= overlap:
-                return
-            begin += size - overlap
+        if self.base is not None:
+            _libc.munmap(self.address, self.length)
+            self.base = None

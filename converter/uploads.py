@@ -47,7 +47,7 @@ CHUNK = 1024 * 1024
 QUEUED = 2
 
 # A file is spliced (upload_splice.py) only while this much of the body is still to come: below
-# it, the pipe and the scanning thread cost more than they save.
+# it, the pipe and the mapping cost more than they save.
 SPLICE_AT_LEAST = 4 * CHUNK
 
 

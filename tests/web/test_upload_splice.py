@@ -3,6 +3,7 @@ bodies sent over a real TCP connection and read by gunicorn's own request parser
 do, parse exactly as Django's parser parses them, and the connection stays usable for the next
 request."""
 
+import mmap
 import os
 import socket
 import threading
@@ -123,28 +124,34 @@ def test_several_large_files_end_where_each_does(temp_dir, splices):
     parsed, following = through_gunicorn(body)
     assert described(*parsed) == described(*djangos(body))
     # Most bytes went through the kernel. How many splices that takes varies: one may run on past
-    # a file's end into the next files (the scanner finds each delimiter after it); ">= 2 splices"
+    # a file's end into the next files (the search finds each delimiter after it); ">= 2 splices"
     # failed once in a loaded suite.
     assert sum(splices) > 9 * MIB and following.path == "/next"
 
 
+@pytest.mark.parametrize("window", [upload_splice.WINDOW, mmap.PAGESIZE])  # one map; one per page
 @pytest.mark.parametrize("offset", [-len(DELIMITER) - 1, -len(DELIMITER) // 2, -1, 0, 1])
-def test_the_scanner_finds_a_delimiter_cut_by_its_ranges_and_not_an_almost_delimiter(tmp_path, offset):
-    """Ranges of the file are searched as they are written, overlapping so that a delimiter cut
-    in two is still found, at its start; a delimiter short of its last byte is file content."""
+def test_the_search_finds_a_delimiter_cut_by_its_steps_or_windows_and_not_an_almost_delimiter(
+        tmp_path, monkeypatch, window, offset):
+    """The file is searched step by step as it is written, through windows of it mapped one after
+    another: a delimiter cut in two by a step or a window is still found, at its start; one short
+    of its last byte is file content."""
+    monkeypatch.setattr(upload_splice, "WINDOW", window)
     content = bytearray(os.urandom(3 * upload_splice.STEP))
     almost = DELIMITER[:-1] + b"\r\n"
     content[100:100 + len(almost)] = almost
     at = upload_splice.STEP + offset
     content[at:at + len(DELIMITER)] = DELIMITER
     path = tmp_path / "file"
-    path.write_bytes(content)
-    with path.open("rb") as file:
-        scanner = upload_splice._Scanner(file.fileno(), 10, DELIMITER)
-        for begin in range(10, len(content), upload_splice.STEP):
-            scanner.scan(begin, min(begin + upload_splice.STEP, len(content)))
-        scanner.close()
-    assert scanner.found == at
+    with path.open("w+b") as file:  # as Django's temporary upload files are
+        search = upload_splice._Search(file.fileno(), 10, DELIMITER)
+        found = None
+        for begin in range(0, len(content), upload_splice.STEP):
+            file.write(content[begin:begin + upload_splice.STEP])
+            file.flush()
+            found = found or search.up_to(min(begin + upload_splice.STEP, len(content)))
+        search.close()
+    assert found == at
 
 
 def test_nothing_is_spliced_while_the_parser_holds_back_a_possible_delimiter(temp_dir, splices):
