@@ -76,9 +76,14 @@ class SocketBody:
         delimiter shows up in them. Returns how many bytes were taken from the body, and the
         taken bytes that still need parsing, cut off the file again: from the delimiter on, or
         else the last len(delimiter) + 1 bytes, where a delimiter may begin and its end follow.
+        None taken: the client has gone, or the file cannot be mapped for the search.
         """
         start = os.lseek(fd, 0, os.SEEK_CUR)
         search = _Search(fd, start, delimiter)
+        try:
+            search.up_to(start)  # maps the first window
+        except OSError:  # a file system that cannot map files: nothing taken, Python parses on
+            return 0, b""
         taken, found = 0, None
         try:
             held = self.reader.unreader.take_buffered()  # gunicorn's read-ahead comes first

@@ -217,6 +217,8 @@ def parse(request: HttpRequest, stream, length: int, boundary: bytes, encoding: 
             if socket_body and body.file is not None and limit >= SPLICE_AT_LEAST \
                     and _parser_holds_nothing(chunk, delimiter):
                 taken, tail = body.file.splice(socket_body, limit, delimiter)
+                if not taken:  # the client has gone, or the file cannot be mapped: read on in Python
+                    socket_body = None
                 remaining -= taken
                 spliced = taken - len(tail)
                 body.file_size += spliced

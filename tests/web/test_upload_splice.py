@@ -3,6 +3,8 @@ bodies sent over a real TCP connection and read by gunicorn's own request parser
 do, parse exactly as Django's parser parses them, and the connection stays usable for the next
 request."""
 
+import ctypes
+import errno
 import mmap
 import os
 import socket
@@ -231,3 +233,17 @@ def test_a_pipe_that_cannot_grow_still_splices(temp_dir, splices, monkeypatch):
     body = encode_multipart(BOUNDARY, {"files": random_file("a.wav", 12 * MIB), "after": "kept"})
     parsed, _ = through_gunicorn(body)
     assert described(*parsed) == described(*djangos(body)) and splices
+
+
+def test_a_temporary_folder_that_cannot_be_mapped_parses_in_python(temp_dir, splices, monkeypatch):
+    """Some network file systems refuse mmap(): the boundary search cannot read the file where
+    the kernel writes it, so nothing is spliced and the body is parsed in Python, whole."""
+    def refused(*args):
+        ctypes.set_errno(errno.ENODEV)
+        return upload_splice._MAP_FAILED
+
+    monkeypatch.setattr(upload_splice._libc, "mmap", refused)
+    body = encode_multipart(BOUNDARY, {"files": random_file("a.wav", 9 * MIB), "after": "kept"})
+    parsed, following = through_gunicorn(body)
+    assert described(*parsed) == described(*djangos(body))
+    assert splices == [0] and following.path == "/next"
