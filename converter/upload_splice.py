@@ -6,7 +6,9 @@ search in it and a copy into the page cache. Spliced, the bytes go from the sock
 the page cache in one copy, without the GIL, and the boundary search reads them there, through a
 read-only mapping of the file, right after each splice. Measured on a 1 GiB upload through the
 convert form under gunicorn, in one hour: 1.0-1.2 GiB/s read and parsed in Python, 1.5-1.9 GiB/s
-spliced, against 2.9-3.5 GiB/s for a sink that drops the body (docs/performance.md).
+spliced with a thread that read the bytes back to search them, against 2.9-3.5 GiB/s for a sink
+that drops the body; on a later VM, alternated: 2.4-2.9 GiB/s searched in place, 2.3-2.6 with that
+thread (docs/performance.md).
 
 A socket with a timeout (config/gunicorn.conf.py sets one, against clients that stall) has a
 non-blocking descriptor underneath: a splice that finds nothing waits in poll() up to that long,
