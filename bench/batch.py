@@ -191,7 +191,10 @@ class Round:
                 f"the tail {self.tail * 1000:.0f} ms)")
 
     def cpu(self, jobs: int) -> str:
-        """The CPU a job in the worker against the engine alone, and how busy the cores were."""
+        """The CPU a job in the worker against the engine alone, and that CPU over the batch's time.
+        The worker's is read once the bench has seen the batch end (it polls every POLL seconds), so
+        it also holds the messages of drained jobs that a process handled after its last job: the
+        share can pass 100 %."""
         engine, worker = self.engine_cpu, self.worker_cpu
 
         def ms(seconds: float) -> str:
@@ -200,8 +203,9 @@ class Round:
         return (f"CPU a job: the engine alone {ms(engine.total)} ms (Python {ms(engine.python)}, ffmpeg "
                 f"{ms(engine.ffmpeg)}); in the worker {ms(worker.total)} ms (ffmpeg {ms(worker.ffmpeg)}, "
                 f"pool processes {ms(worker.python)}, main process {ms(worker.main)}): the app adds "
-                f"{ms(worker.python + worker.main - engine.python)} ms; the two cores were "
-                f"{worker.total / (2 * self.batch):.0%} busy with the worker")
+                f"{ms(worker.python + worker.main - engine.python)} ms; over the batch's time, "
+                f"{worker.total / (2 * self.batch):.0%} of the two cores (the messages of drained jobs "
+                f"handled after it included)")
 
 
 def process_chains(claims: list[tuple[float, float]], processes: int = 2) -> list[list[tuple[float, float]]]:
