@@ -82,9 +82,8 @@ class SocketBody:
         None taken: the client has gone, or the file cannot be mapped for the search.
         """
         start = os.lseek(fd, 0, os.SEEK_CUR)
-        search = _Search(fd, start, delimiter)
         try:
-            search.up_to(start)  # maps the first window
+            search = _Search(fd, start, delimiter)
         except OSError:  # a file system that cannot map files: nothing taken, Python parses on
             return 0, b""
         taken, found = 0, None
@@ -150,11 +149,13 @@ class _Search:
     pread, was 10 % slower on two cores that also run the client (docs/performance.md, Uploads)."""
 
     def __init__(self, fd: int, start: int, delimiter: bytes):
+        """Maps the window `start` is in: OSError where the file system cannot map files."""
         self.fd, self.delimiter = fd, delimiter
         self.next = start  # the first position where the delimiter may still start
         self.length = WINDOW + -(-len(delimiter) // mmap.PAGESIZE) * mmap.PAGESIZE
         self.base: int | None = None  # the mapped window's offset in the file
         self.address = 0
+        self._map(start - start % WINDOW)
 
     def up_to(self, end: int) -> int | None:
         """Where the delimiter starts, searching the bytes before `end` (all written); None if
