@@ -325,6 +325,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # the team (converter/web/polls.py): also how long a signed-out or removed member may still learn
 # "unchanged" about a job they were shown.
 POLL_TOKEN_SECONDS = env.int("POLL_TOKEN_SECONDS", default=60)
+# An API key's last use and request count are written at most this often per key and web process
+# (converter/services/key_usage.py); 0 writes them on every request.
+API_KEY_USAGE_WRITE_EVERY = env.float("API_KEY_USAGE_WRITE_EVERY", default=10.0)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=PRODUCTION)
 BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)

@@ -9,10 +9,11 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from django.db.models import F
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from converter.models import ApiKey, Membership, Team
+from converter.services.key_usage import key_used
 
 PREFIX_LENGTH = 12  # "fk_" + 9 characters: 54 bits, unique per installation
 
@@ -57,17 +58,18 @@ def key_revoke(api_key: ApiKey) -> None:
 
 
 def key_authenticate(key: str | None) -> ApiKey | None:
-    """The live key matching `key`, its use recorded; None for unknown, revoked or orphaned keys."""
+    """The live key matching `key`, its use counted (services/key_usage.py); None for unknown,
+    revoked or orphaned keys. One query."""
     if not key or len(key) > 200:
         return None
-    api_key = ApiKey.objects.select_related("team", "user").filter(
+    # A key dies with its owner's membership of the team.
+    member = Exists(Membership.objects.filter(team=OuterRef("team"), user=OuterRef("user")))
+    api_key = ApiKey.objects.select_related("team", "user").annotate(member=member).filter(
         prefix=key[:PREFIX_LENGTH], revoked_at__isnull=True).first()
     # compare_digest: the time taken says nothing about how much of the hash matched.
     if api_key is None or not hmac.compare_digest(api_key.key_hash, _hash(api_key.salt, key)):
         return None
-    # A key dies with its owner's membership of the team.
-    member = Membership.objects.filter(team=api_key.team, user=api_key.user).exists()
-    if not (member and api_key.user.is_active):
+    if not (api_key.member and api_key.user.is_active):
         return None
-    ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=timezone.now(), usage_count=F("usage_count") + 1)
+    key_used(api_key.pk)
     return api_key
