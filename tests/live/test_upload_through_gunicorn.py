@@ -9,9 +9,6 @@ import http.client
 import os
 import re
 import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -21,7 +18,7 @@ from django.test import Client
 
 from converter.models import Job
 from tests import media
-from tests.workers import REPO
+from tests.live.gunicorn import gunicorn_running
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("live")]
 
@@ -33,21 +30,9 @@ CLIENT_TIMEOUT = 3  # seconds (config/gunicorn.conf.py; 60 by default)
 def web(worker_env, tmp_path):
     """gunicorn on the test database and the live worker's media, logging at DEBUG."""
     log = tmp_path / "gunicorn.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "config/gunicorn.conf.py",
-             "--bind", "127.0.0.1:0", "--workers", "1"],
-            cwd=REPO, env={**worker_env, "LOG_LEVEL": "DEBUG", "CLIENT_TIMEOUT": str(CLIENT_TIMEOUT)},
-            stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while not (bound := re.search(rb"Listening at: http://127\.0\.0\.1:(\d+)", log.read_bytes())):
-            assert server.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")
-            time.sleep(0.1)
-        yield int(bound.group(1)), log
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with gunicorn_running({**worker_env, "LOG_LEVEL": "DEBUG", "CLIENT_TIMEOUT": str(CLIENT_TIMEOUT)},
+                          log) as server:
+        yield server.port, log
 
 
 def _field(boundary: str, name: str, value: str) -> bytes:
