@@ -28,6 +28,10 @@ VORBIS_FIELDS = {
     "time_reference": "TIME_REFERENCE", "coding_history": "CODING_HISTORY",
     "originator_reference": "ORIGINATOR_REFERENCE", "umid": "UMID",
 }
+# Only from a Broadcast WAV (one with a time reference, which ffmpeg and headers.py read from bext
+# alone): its OriginationTime, which ffmpeg names creation_time (its OriginationDate is "date").
+# Elsewhere (MP4, MOV, MKV) creation_time is when the container was written, often by a tool.
+BEXT_FIELDS = {**VORBIS_FIELDS, "creation_time": "CREATION_TIME"}
 NO_FFMPEG_TAGS = ["-map_metadata", "-1", "-fflags", "+bitexact"]
 _IMAGE_TYPES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG": "image/png", b"GIF8": "image/gif",
                 b"RIFF": "image/webp", b"BM": "image/bmp"}
@@ -35,10 +39,11 @@ _IMAGE_TYPES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG": "image/png", b"GIF8":
 
 def vorbis_comments(media: MediaInfo, stream: AudioStream) -> dict[str, str]:
     """The file's tags, overridden by the stream's own (where Ogg, Opus and MKV keep them)."""
+    fields = BEXT_FIELDS if "time_reference" in media.tags else VORBIS_FIELDS
     comments: dict[str, str] = {}
     for source in (media.tags, stream.tags):
         for key, value in source.items():
-            field = VORBIS_FIELDS.get(key.lower())
+            field = fields.get(key.lower())
             if field and value.strip():
                 comments[field] = value.strip()
     return comments

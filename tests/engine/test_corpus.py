@@ -6,6 +6,7 @@ import pytest
 from mutagen.flac import FLAC
 
 from converter.engine.flac import BLOCK_SIZE
+from converter.engine.probe import probe_with_ffmpeg
 from tests import media
 
 from .helpers import convert_one, single_output
@@ -115,3 +116,14 @@ def test_broken_inputs_fail_with_a_specific_code(corpus_dir, out_dir, make, code
     assert failure.code == code
     assert failure.message.startswith(message)
     assert list(out_dir.iterdir()) == []
+
+
+def test_a_container_s_creation_time_is_left_out(corpus_dir, out_dir):
+    """Only a Broadcast WAV's origination time becomes CREATION_TIME (test_pcm_direct.py): an MP4's
+    creation_time is when the container was written."""
+    source = corpus_dir / "dated.m4a"
+    media.ffmpeg("-f", "lavfi", "-i", "sine=duration=1", "-c:a", "aac", "-metadata", "title=Dated",
+                 "-metadata", "creation_time=2024-05-06T07:08:09Z", str(source))
+    assert probe_with_ffmpeg(source).tags["creation_time"].startswith("2024-05-06")
+    tags = FLAC(single_output(source, out_dir).path).tags
+    assert tags["TITLE"] == ["Dated"] and "CREATION_TIME" not in tags

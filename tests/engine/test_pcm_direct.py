@@ -143,9 +143,11 @@ def test_a_broadcast_wav_is_ffmpegs_flac_tags_included(wav24, tmp_path, direct_c
     _same_as_ffmpegs(source, tmp_path, monkeypatch)
     assert direct_calls == [source]
     tags = FLAC(next((tmp_path / "direct").glob("*.flac"))).tags
-    assert {field: tags[field] for field in ("COMMENT", "ENCODED-BY", "DATE", "ORIGINATOR_REFERENCE",
-                                             "TIME_REFERENCE", "UMID", "CODING_HISTORY")} == {
+    assert {field: tags[field] for field in ("COMMENT", "ENCODED-BY", "DATE", "CREATION_TIME",
+                                             "ORIGINATOR_REFERENCE", "TIME_REFERENCE", "UMID",
+                                             "CODING_HISTORY")} == {
         "COMMENT": ["Interview, take 3"], "ENCODED-BY": ["Radio X"], "DATE": ["2026-12-01"],
+        "CREATION_TIME": ["10:20:30"],
         "ORIGINATOR_REFERENCE": ["REF-1"], "TIME_REFERENCE": ["158760000"],
         "UMID": ["0x" + bytes(range(1, 33)).hex().upper()],
         "CODING_HISTORY": ["A=PCM,F=48000,W=24,M=stereo,T=Recorder"]}
