@@ -55,6 +55,8 @@ def _interval_end(key_id: int) -> None:
     """In the timer's thread: write the interval's count, and open the next interval if there
     was one (steady polling: one write an interval); none leaves the key quiet."""
     with _lock:
+        if _intervals.get(key_id) is not threading.current_thread():
+            return  # ended by pending_write while this timer fired: it wrote the count
         count = _pending.pop(key_id, 0)
         del _intervals[key_id]
         if count:

@@ -75,6 +75,15 @@ def test_what_a_process_holds_is_written_when_it_exits(issued, settings):
     assert _row(issued).usage_count == 3 and not key_usage._intervals
 
 
+def test_a_timer_that_fires_as_the_process_exits_writes_nothing_more(issued, settings):
+    settings.API_KEY_USAGE_WRITE_EVERY = 3600
+    key_authenticate(issued.key)
+    key_authenticate(issued.key)
+    key_usage.pending_write()
+    key_usage._interval_end(issued.api_key.pk)  # the timer's function, run once pending_write has ended it
+    assert _row(issued).usage_count == 2
+
+
 def test_refused_keys_are_not_counted(issued, team, alice, interval):
     from converter.models import Membership
 
