@@ -3,8 +3,8 @@ API_KEY_USAGE_WRITE_EVERY seconds per key and web process, instead of on every r
 
 An SDK polls its jobs every second or so, each request authenticated by the key: writing the key's
 row every time made every API poll a write, taken in turn by every web thread (on SQLite, the
-database's one write lock, which the workers need too). 200 pollers of GET /v2/jobs/{id} got
-0.44-0.52x of a trivial view's requests/s with that write, 0.62-0.66x without it (bench/polling.py).
+database's one write lock, which the workers' status writes need too): at ~250 polls/s, ~250
+writes/s. (Throughput, bench/polling.py: within the bench VM's noise, docs/performance.md.)
 
 So the first request after a quiet spell writes at once (the keys page shows the key used to the
 second) and opens an interval; the requests within it are counted in the process and written
