@@ -82,6 +82,10 @@ def test_jobs_of_a_killed_worker_finish_once_on_a_new_one(killable_workers, live
 
 
 @pytest.mark.soak
+# Rounds took ~33 s each on 2026-12-07's slower VM: pyproject's 300 s for a whole test ran out in the
+# tenth, its jobs still recovering. Each round has _reap_until_terminal's own bound; this one is
+# for a hang.
+@pytest.mark.timeout(SOAK_ROUNDS * 120)
 def test_soak_repeated_kills(killable_workers, live_settings, alice, team, long_wav):
     for _ in range(SOAK_ROUNDS):
         kill_mid_conversion_and_recover(killable_workers, live_settings, team, alice, long_wav, 2 * JOBS)
