@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from converter.models import ApiKey
+from converter.models import ApiKey, Membership
 from converter.services import key_usage
 from converter.services.api_keys import key_authenticate
 from tests.api.conftest import new_job
@@ -85,8 +85,6 @@ def test_a_timer_that_fires_as_the_process_exits_writes_nothing_more(issued, set
 
 
 def test_refused_keys_are_not_counted(issued, team, alice, interval):
-    from converter.models import Membership
-
     Membership.objects.filter(team=team, user=alice).delete()
     assert key_authenticate(issued.key) is None
     assert _row(issued).usage_count == 0 and not key_usage._intervals

@@ -18,8 +18,12 @@ class Gunicorn:
 
     def stop(self) -> int:
         """SIGTERM, as a service manager stops it: its worker exits gracefully. Its exit status."""
-        self.process.terminate()
-        return self.process.wait(timeout=30)
+        return _stopped(self.process)
+
+
+def _stopped(process: subprocess.Popen) -> int:
+    process.terminate()  # nothing once it has exited and been waited for
+    return process.wait(timeout=30)
 
 
 @contextmanager
@@ -37,6 +41,4 @@ def gunicorn_running(env: dict, log: Path):
             time.sleep(0.1)
         yield Gunicorn(process, int(bound.group(1)))
     finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=30)
+        _stopped(process)
